@@ -1,0 +1,122 @@
+package io.sluice.schema.codec;
+
+import io.sluice.schema.avro.ChangeEventAvro;
+import io.sluice.schema.avro.EndpointAvro;
+import io.sluice.schema.avro.EndpointPortAvro;
+import io.sluice.schema.avro.EndpointSliceAvro;
+import io.sluice.schema.avro.NodeAddressAvro;
+import io.sluice.schema.avro.NodeAvro;
+import io.sluice.schema.avro.ServiceAvro;
+import io.sluice.schema.avro.ServicePortAvro;
+import io.sluice.schema.model.ChangeEvent;
+import io.sluice.schema.validate.InvalidObjectException;
+import io.sluice.schema.validate.Validator;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.apache.avro.Schema;
+import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.util.ClassSecurityValidator;
+
+/**
+ * Encodes change events with Avro single-object encoding (2 marker bytes, the 8-byte CRC-64-AVRO
+ * fingerprint of the writer schema, then the binary body), so every record on the log names its
+ * schema. Decoding resolves any committed schema version (see {@link SchemaHistory}) to the current
+ * one, then validates the result: what comes out of {@link #decode} is safe to act on.
+ *
+ * <p>Thread-safe: encoders and decoders are created per call (they are cheap) so one codec can be shared.
+ */
+public final class EventCodec {
+    static {
+        // Avro 1.12 refuses to instantiate classes it was not told to trust; trust exactly our generated ones.
+        var trusted = ClassSecurityValidator.builder();
+        for (Class<?> c : List.of(ChangeEventAvro.class, ServiceAvro.class, ServicePortAvro.class, EndpointSliceAvro.class,
+                EndpointPortAvro.class, EndpointAvro.class, NodeAvro.class, NodeAddressAvro.class)) {
+            trusted.add(c);
+        }
+        ClassSecurityValidator.setGlobal(ClassSecurityValidator.composite(ClassSecurityValidator.getGlobal(), trusted.build()));
+    }
+
+    private final BinaryMessageEncoder<ChangeEventAvro> encoder =
+            new BinaryMessageEncoder<>(SpecificData.getForClass(ChangeEventAvro.class), ChangeEventAvro.getClassSchema());
+    private final List<Schema> history = SchemaHistory.all();
+
+    public byte[] encode(ChangeEvent event) {
+        try {
+            ByteBuffer buf = encoder.encode(AvroMapping.toAvro(event));
+            byte[] out = new byte[buf.remaining()];
+            buf.get(out);
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("encoding " + event.describe(), e);
+        }
+    }
+
+    /**
+     * Decodes and validates one event.
+     *
+     * @throws BadEventException UNDECODABLE when the bytes are not a known-schema Avro single object,
+     *                           INVALID when they decode to an object a proxy must not act on
+     */
+    public ChangeEvent decode(byte[] bytes) throws BadEventException {
+        ChangeEventAvro avro;
+        try {
+            avro = decoder().decode(bytes);
+        } catch (IOException | RuntimeException e) {
+            throw new BadEventException(BadEventException.Reason.UNDECODABLE,
+                    "cannot decode " + (bytes == null ? 0 : bytes.length) + " bytes as a ChangeEvent: " + e.getMessage(), e);
+        }
+        ChangeEvent event;
+        try {
+            event = AvroMapping.fromAvro(avro);
+        } catch (RuntimeException e) {
+            throw new BadEventException(BadEventException.Reason.INVALID,
+                    "seq=" + avro.getSeq() + " " + avro.getKind() + "/" + avro.getNamespace() + "/" + avro.getName()
+                            + " is invalid: " + e.getMessage(), e);
+        }
+        if (event.object() != null) {
+            try {
+                Validator.requireValid(event.object());
+            } catch (InvalidObjectException e) {
+                throw new BadEventException(BadEventException.Reason.INVALID, "seq=" + event.seq() + " " + e.getMessage(), e);
+            }
+        }
+        return event;
+    }
+
+    private BinaryMessageDecoder<ChangeEventAvro> decoder() {
+        BinaryMessageDecoder<ChangeEventAvro> d =
+                new BinaryMessageDecoder<>(SpecificData.getForClass(ChangeEventAvro.class), ChangeEventAvro.getClassSchema());
+        history.forEach(d::addSchema);
+        return d;
+    }
+
+    /** The committed schema versions, oldest first, from {@code io/sluice/schema/history/} on the classpath. */
+    public static final class SchemaHistory {
+        /** Every schema version ever released; append, never edit or remove. */
+        public static final List<String> VERSIONS = List.of("v1");
+
+        private SchemaHistory() {
+        }
+
+        public static List<Schema> all() {
+            return VERSIONS.stream().map(SchemaHistory::load).toList();
+        }
+
+        public static Schema load(String version) {
+            String path = "/io/sluice/schema/history/" + version + "-ChangeEvent.avsc";
+            try (InputStream in = EventCodec.class.getResourceAsStream(path)) {
+                if (in == null) {
+                    throw new IllegalStateException("schema history file " + path + " is missing from the classpath");
+                }
+                return new Schema.Parser().parse(in);
+            } catch (IOException e) {
+                throw new UncheckedIOException("reading " + path, e);
+            }
+        }
+    }
+}
