@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * One endpoint of an EndpointSlice, with its conditions already defaulted the way Kubernetes
- * defines them (a missing {@code ready} means ready; a missing {@code serving} means {@code ready}).
+ * defines them in discovery/v1 (a missing {@code ready} means ready, a missing {@code serving} means serving,
+ * a missing {@code terminating} means not terminating), as kube-proxy reads them.
  */
 public record Endpoint(
         List<String> addresses,
