@@ -5,6 +5,7 @@ import io.sluice.schema.model.EndpointSlice;
 import io.sluice.schema.model.ObjectKey;
 import io.sluice.schema.model.Op;
 import io.sluice.schema.model.Resource;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.NavigableMap;
 import java.util.Set;
@@ -18,6 +19,10 @@ import java.util.TreeMap;
  * <p>Replay is idempotent: an event whose seq is not above the last one applied is skipped
  * ({@link #replay} returns false), so re-reading the log after a crash changes nothing. Seq gaps
  * are allowed: compaction removes superseded events from the log.
+ *
+ * <p>A delta is used once: {@link #apply()} hands its maps to the new image, so after it the delta
+ * refuses further {@link #replay}/{@link #advanceTo} (start the next delta from the new image).
+ * Not thread-safe.
  */
 public final class ImageDelta {
     private final ClusterImage base;
@@ -25,6 +30,7 @@ public final class ImageDelta {
     private SortedMap<ObjectKey, SortedMap<String, EndpointSlice>> slices;
     private long seq;
     private final Set<ObjectKey> changed = new LinkedHashSet<>();
+    private ClusterImage applied;
 
     ImageDelta(ClusterImage base) {
         this.base = base;
@@ -33,6 +39,7 @@ public final class ImageDelta {
 
     /** Folds one event in. Returns false (and changes nothing) when the event was already applied. */
     public boolean replay(ChangeEvent event) {
+        requireOpen();
         if (event.seq() <= seq) {
             return false;
         }
@@ -50,6 +57,21 @@ public final class ImageDelta {
         return true;
     }
 
+    /**
+     * Moves the seq forward without changing any object: for events that were consumed but change
+     * nothing here (quarantined, or superseded and compacted away), and for loading a snapshot whose
+     * last events were deletes. Returns false (and changes nothing) when {@code newSeq} is not above
+     * the current seq, like {@link #replay}.
+     */
+    public boolean advanceTo(long newSeq) {
+        requireOpen();
+        if (newSeq <= seq) {
+            return false;
+        }
+        seq = newSeq;
+        return true;
+    }
+
     /** The seq the new image will carry. */
     public long seq() {
         return seq;
@@ -57,14 +79,27 @@ public final class ImageDelta {
 
     /** Keys touched since the base image, in the order first touched. */
     public Set<ObjectKey> changedKeys() {
-        return Set.copyOf(changed);
+        return Collections.unmodifiableSet(new LinkedHashSet<>(changed));
     }
 
+    /** The new image. Idempotent; after it this delta accepts no more events. */
     public ClusterImage apply() {
-        if (objects == null) {
-            return seq == base.seq() ? base : new ClusterImage(seq, new TreeMap<>(base.objectMap()), new TreeMap<>(base.sliceIndex()));
+        if (applied == null) {
+            if (objects == null) {
+                // No object changed: share the base's (unmodifiable) maps, only the seq moves.
+                applied = seq == base.seq() ? base : new ClusterImage(seq, base.objectMap(), base.sliceIndex());
+            } else {
+                applied = new ClusterImage(seq, objects, slices);
+            }
         }
-        return new ClusterImage(seq, objects, slices);
+        return applied;
+    }
+
+    private void requireOpen() {
+        if (applied != null) {
+            throw new IllegalStateException("delta from seq " + base.seq() + " was already applied at seq " + seq
+                    + "; replay further events into applied.delta()");
+        }
     }
 
     private void unindex(EndpointSlice old) {
