@@ -28,7 +28,8 @@ import org.apache.avro.util.ClassSecurityValidator;
  * schema. Decoding resolves any committed schema version (see {@link SchemaHistory}) to the current
  * one, then validates the result: what comes out of {@link #decode} is safe to act on.
  *
- * <p>Thread-safe: encoders and decoders are created per call (they are cheap) so one codec can be shared.
+ * <p>Thread-safe: Avro's message encoder and decoder are thread-safe (they keep per-thread buffers), so one codec
+ * can be shared by every thread of a process.
  */
 public final class EventCodec {
     static {
@@ -43,7 +44,7 @@ public final class EventCodec {
 
     private final BinaryMessageEncoder<ChangeEventAvro> encoder =
             new BinaryMessageEncoder<>(SpecificData.getForClass(ChangeEventAvro.class), ChangeEventAvro.getClassSchema());
-    private final List<Schema> history = SchemaHistory.all();
+    private final BinaryMessageDecoder<ChangeEventAvro> decoder = newDecoder();
 
     public byte[] encode(ChangeEvent event) {
         try {
@@ -65,7 +66,7 @@ public final class EventCodec {
     public ChangeEvent decode(byte[] bytes) throws BadEventException {
         ChangeEventAvro avro;
         try {
-            avro = decoder().decode(bytes);
+            avro = decoder.decode(bytes);
         } catch (IOException | RuntimeException e) {
             throw new BadEventException(BadEventException.Reason.UNDECODABLE,
                     "cannot decode " + (bytes == null ? 0 : bytes.length) + " bytes as a ChangeEvent: " + e.getMessage(), e);
@@ -88,10 +89,10 @@ public final class EventCodec {
         return event;
     }
 
-    private BinaryMessageDecoder<ChangeEventAvro> decoder() {
+    private static BinaryMessageDecoder<ChangeEventAvro> newDecoder() {
         BinaryMessageDecoder<ChangeEventAvro> d =
                 new BinaryMessageDecoder<>(SpecificData.getForClass(ChangeEventAvro.class), ChangeEventAvro.getClassSchema());
-        history.forEach(d::addSchema);
+        SchemaHistory.all().forEach(d::addSchema);
         return d;
     }
 
