@@ -1,5 +1,9 @@
 package io.sluice.applier.render;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -23,5 +27,15 @@ public record RuleSet(String mode, String text, Set<String> chains, int serviceC
 
     public List<String> lines() {
         return text.lines().toList();
+    }
+
+    /** {@code sha256:<hex>} of {@link #text}: the rule digest nodes report and dry-run history records. */
+    public String digest() {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return "sha256:" + HexFormat.of().formatHex(d);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+        }
     }
 }

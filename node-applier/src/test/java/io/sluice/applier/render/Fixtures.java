@@ -1,0 +1,75 @@
+package io.sluice.applier.render;
+
+import io.sluice.schema.model.AddressType;
+import io.sluice.schema.model.ChangeEvent;
+import io.sluice.schema.model.Endpoint;
+import io.sluice.schema.model.EndpointPort;
+import io.sluice.schema.model.EndpointSlice;
+import io.sluice.schema.model.Protocol;
+import io.sluice.schema.model.Resource;
+import io.sluice.schema.model.Service;
+import io.sluice.schema.model.ServicePort;
+import io.sluice.store.image.ClusterImage;
+import io.sluice.store.image.ImageDelta;
+import java.time.Instant;
+import java.util.List;
+
+/** Small builders for cluster images in renderer tests. */
+public final class Fixtures {
+    private Fixtures() {
+    }
+
+    /** An image holding exactly {@code objects}, replayed as upserts in order. */
+    public static ClusterImage image(Resource... objects) {
+        ImageDelta delta = ClusterImage.empty().delta();
+        long seq = 0;
+        for (Resource r : objects) {
+            delta.replay(ChangeEvent.upsert("test", ++seq, r, Instant.EPOCH, Long.toString(seq)));
+        }
+        return delta.apply();
+    }
+
+    public static Service service(String ns, String name, String clusterIP, ServicePort... ports) {
+        return Service.builder(ns, name).clusterIP(clusterIP).ports(ports).build();
+    }
+
+    public static ServicePort tcp(String name, int port, String targetPort) {
+        return new ServicePort(name, Protocol.TCP, port, targetPort, 0, null);
+    }
+
+    public static ServicePort udp(String name, int port, String targetPort) {
+        return new ServicePort(name, Protocol.UDP, port, targetPort, 0, null);
+    }
+
+    public static EndpointPort epTcp(String name, int port) {
+        return new EndpointPort(name, Protocol.TCP, port, null);
+    }
+
+    public static EndpointPort epUdp(String name, int port) {
+        return new EndpointPort(name, Protocol.UDP, port, null);
+    }
+
+    /** An IPv4 slice of Service {@code ns/service}. */
+    public static EndpointSlice slice(String ns, String name, String service, List<EndpointPort> ports,
+            Endpoint... endpoints) {
+        return new EndpointSlice(ns, name, service, AddressType.IPV4, ports, List.of(endpoints));
+    }
+
+    public static Endpoint ready(String ip) {
+        return Endpoint.ready(ip, "node1");
+    }
+
+    public static Endpoint readyOn(String ip, String node) {
+        return Endpoint.ready(ip, node);
+    }
+
+    /** Terminating: not ready, still serving (kube-proxy's fallback candidates, not used yet). */
+    public static Endpoint terminating(String ip) {
+        return new Endpoint(List.of(ip), false, true, true, "node1", null, List.of(), List.of());
+    }
+
+    /** Not ready and not serving (e.g. failing its readiness probe). */
+    public static Endpoint notReady(String ip) {
+        return new Endpoint(List.of(ip), false, false, false, "node1", null, List.of(), List.of());
+    }
+}
