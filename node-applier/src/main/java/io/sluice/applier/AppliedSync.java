@@ -1,0 +1,21 @@
+package io.sluice.applier;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * One successful sync: the image at {@code seq} was rendered and the backend applied it.
+ *
+ * @param seq        seq of the image that was applied
+ * @param appliedAt  when the backend returned
+ * @param ruleDigest SHA-256 of the rule text ({@code Digests.ruleDigest}), for drift checks
+ * @param duration   render plus apply
+ */
+public record AppliedSync(long seq, Instant appliedAt, String ruleDigest, Duration duration) {
+    public AppliedSync {
+        Objects.requireNonNull(appliedAt, "appliedAt");
+        Objects.requireNonNull(ruleDigest, "ruleDigest");
+        Objects.requireNonNull(duration, "duration");
+    }
+}

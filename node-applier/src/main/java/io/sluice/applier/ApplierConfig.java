@@ -1,0 +1,179 @@
+package io.sluice.applier;
+
+import io.sluice.applier.render.RenderOptions;
+import io.sluice.schema.validate.IpLiterals;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * Everything one node applier needs, validated at construction: a bad value fails here, with the
+ * value in the message, not later in the middle of a sync. Null arguments take the documented default.
+ *
+ * @param nodeName         this node's Kubernetes name (required); renderers match it against Endpoint.nodeName
+ * @param clusterId        the cluster whose log this node follows (required; letters, digits, '.', '_', '-');
+ *                         events of any other cluster are quarantined
+ * @param bootstrapServers Kafka {@code host:port[,host:port...]} (required)
+ * @param eventsTopic      the cluster's event log; default {@code sluice.<clusterId>.events}
+ * @param deadLetterTopic  where quarantined records go; default {@code sluice.deadletter}
+ * @param stateDir         the RocksDB snapshot store directory (required; created if missing)
+ * @param clusterCidr      pod CIDR(s), comma-separated for dual stack (kube-proxy's --cluster-cidr); default empty
+ * @param masqueradeBit    packet-mark bit for SNAT, 0-31; default 14 (kube-proxy's)
+ * @param metricsPort      port of {@code /metrics}; default 10249; 0 picks a free port
+ * @param healthPort       port of {@code /healthz} and {@code /readyz}; default 10256; 0 picks a free port
+ * @param minSyncInterval  at most one sync per this interval (kube-proxy's --iptables-min-sync-period); default 100 ms
+ * @param kafkaProperties  extra Kafka client settings (security, timeouts) for the consumer and the
+ *                         dead-letter producer; they override the applier's defaults, except the few
+ *                         it must fix (group.id unset, no auto commit, byte-array serdes); default none
+ */
+public record ApplierConfig(
+        String nodeName,
+        String clusterId,
+        String bootstrapServers,
+        String eventsTopic,
+        String deadLetterTopic,
+        Path stateDir,
+        String clusterCidr,
+        int masqueradeBit,
+        int metricsPort,
+        int healthPort,
+        Duration minSyncInterval,
+        Map<String, String> kafkaProperties) {
+
+    public static final String DEFAULT_DEAD_LETTER_TOPIC = "sluice.deadletter";
+    public static final int DEFAULT_METRICS_PORT = 10249;
+    public static final int DEFAULT_HEALTH_PORT = 10256;
+    public static final Duration DEFAULT_MIN_SYNC_INTERVAL = Duration.ofMillis(100);
+    /** /healthz turns 503 when a change has waited longer than this for a successful sync (kube-proxy: 2 x sync period). */
+    public static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(60);
+
+    private static final Pattern TOPIC_CHARS = Pattern.compile("[a-zA-Z0-9._-]{1,200}");
+    private static final Pattern HOST_PORT = Pattern.compile("(\\[[0-9A-Fa-f:.]+]|[^,\\s:\\[\\]]+):[0-9]{1,5}");
+
+    public ApplierConfig {
+        nodeName = required("nodeName", nodeName);
+        clusterId = required("clusterId", clusterId);
+        if (!TOPIC_CHARS.matcher(clusterId).matches()) {
+            throw new IllegalArgumentException("clusterId '" + clusterId
+                    + "' must be 1-200 letters, digits, '.', '_' or '-' (it names the topic sluice.<clusterId>.events)");
+        }
+        bootstrapServers = required("bootstrapServers", bootstrapServers);
+        for (String server : bootstrapServers.split(",")) {
+            if (!HOST_PORT.matcher(server.trim()).matches()) {
+                throw new IllegalArgumentException("bootstrapServers '" + bootstrapServers + "': '" + server
+                        + "' is not host:port");
+            }
+        }
+        eventsTopic = topic("eventsTopic", eventsTopic, "sluice." + clusterId + ".events");
+        deadLetterTopic = topic("deadLetterTopic", deadLetterTopic, DEFAULT_DEAD_LETTER_TOPIC);
+        if (eventsTopic.equals(deadLetterTopic)) {
+            throw new IllegalArgumentException("deadLetterTopic '" + deadLetterTopic + "' must differ from eventsTopic");
+        }
+        Objects.requireNonNull(stateDir, "stateDir is required (the snapshot store directory)");
+        clusterCidr = clusterCidr == null ? "" : clusterCidr.trim();
+        if (!clusterCidr.isEmpty()) {
+            for (String cidr : clusterCidr.split(",")) {
+                if (!IpLiterals.isCidr(cidr.trim())) {
+                    throw new IllegalArgumentException("clusterCidr '" + clusterCidr + "': '" + cidr.trim()
+                            + "' is not a CIDR such as 10.244.0.0/16 or fd00:10:244::/56");
+                }
+            }
+        }
+        if (masqueradeBit < 0 || masqueradeBit > 31) {
+            throw new IllegalArgumentException("masqueradeBit " + masqueradeBit + " is out of range 0-31");
+        }
+        port("metricsPort", metricsPort);
+        port("healthPort", healthPort);
+        if (metricsPort != 0 && metricsPort == healthPort) {
+            throw new IllegalArgumentException("metricsPort and healthPort are both " + metricsPort + "; they must differ");
+        }
+        minSyncInterval = minSyncInterval == null ? DEFAULT_MIN_SYNC_INTERVAL : minSyncInterval;
+        if (minSyncInterval.isNegative()) {
+            throw new IllegalArgumentException("minSyncInterval " + minSyncInterval + " must not be negative");
+        }
+        kafkaProperties = kafkaProperties == null ? Map.of() : Map.copyOf(kafkaProperties);
+    }
+
+    /** A config with every default: nodeName, clusterId, bootstrapServers and stateDir are all it needs. */
+    public static ApplierConfig of(String nodeName, String clusterId, String bootstrapServers, Path stateDir) {
+        return builder(nodeName, clusterId, bootstrapServers, stateDir).build();
+    }
+
+    public static Builder builder(String nodeName, String clusterId, String bootstrapServers, Path stateDir) {
+        return new Builder(nodeName, clusterId, bootstrapServers, stateDir);
+    }
+
+    public Builder toBuilder() {
+        return new Builder(nodeName, clusterId, bootstrapServers, stateDir)
+                .eventsTopic(eventsTopic).deadLetterTopic(deadLetterTopic).clusterCidr(clusterCidr)
+                .masqueradeBit(masqueradeBit).metricsPort(metricsPort).healthPort(healthPort)
+                .minSyncInterval(minSyncInterval).kafkaProperties(kafkaProperties);
+    }
+
+    /** The renderer's options this config implies. */
+    public RenderOptions renderOptions() {
+        return new RenderOptions(clusterCidr, masqueradeBit, false);
+    }
+
+    private static String required(String name, String value) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(name + " is required, got " + (value == null ? "null" : "'" + value + "'"));
+        }
+        return value.trim();
+    }
+
+    private static String topic(String name, String value, String dflt) {
+        if (value == null || value.isBlank()) {
+            return dflt;
+        }
+        if (!TOPIC_CHARS.matcher(value).matches()) {
+            throw new IllegalArgumentException(name + " '" + value + "' is not a legal Kafka topic name (letters, digits, '.', '_', '-')");
+        }
+        return value;
+    }
+
+    private static void port(String name, int value) {
+        if (value < 0 || value > 65535) {
+            throw new IllegalArgumentException(name + " " + value + " is out of range 0-65535 (0 picks a free port)");
+        }
+    }
+
+    /** Fluent construction with the defaults above. */
+    public static final class Builder {
+        private final String nodeName;
+        private final String clusterId;
+        private final String bootstrapServers;
+        private final Path stateDir;
+        private String eventsTopic;
+        private String deadLetterTopic;
+        private String clusterCidr;
+        private int masqueradeBit = RenderOptions.DEFAULT_MASQUERADE_BIT;
+        private int metricsPort = DEFAULT_METRICS_PORT;
+        private int healthPort = DEFAULT_HEALTH_PORT;
+        private Duration minSyncInterval;
+        private Map<String, String> kafkaProperties = Map.of();
+
+        private Builder(String nodeName, String clusterId, String bootstrapServers, Path stateDir) {
+            this.nodeName = nodeName;
+            this.clusterId = clusterId;
+            this.bootstrapServers = bootstrapServers;
+            this.stateDir = stateDir;
+        }
+
+        public Builder eventsTopic(String v) { this.eventsTopic = v; return this; }
+        public Builder deadLetterTopic(String v) { this.deadLetterTopic = v; return this; }
+        public Builder clusterCidr(String v) { this.clusterCidr = v; return this; }
+        public Builder masqueradeBit(int v) { this.masqueradeBit = v; return this; }
+        public Builder metricsPort(int v) { this.metricsPort = v; return this; }
+        public Builder healthPort(int v) { this.healthPort = v; return this; }
+        public Builder minSyncInterval(Duration v) { this.minSyncInterval = v; return this; }
+        public Builder kafkaProperties(Map<String, String> v) { this.kafkaProperties = v; return this; }
+
+        public ApplierConfig build() {
+            return new ApplierConfig(nodeName, clusterId, bootstrapServers, eventsTopic, deadLetterTopic, stateDir,
+                    clusterCidr, masqueradeBit, metricsPort, healthPort, minSyncInterval, kafkaProperties);
+        }
+    }
+}

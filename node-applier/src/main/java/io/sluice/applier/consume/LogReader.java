@@ -1,0 +1,219 @@
+package io.sluice.applier.consume;
+
+import io.sluice.applier.ApplierConfig;
+import io.sluice.applier.log.ApplierLog;
+import io.sluice.applier.metrics.ApplierMetrics;
+import io.sluice.schema.codec.BadEventException;
+import io.sluice.schema.codec.EventCodec;
+import io.sluice.schema.model.ChangeEvent;
+import io.sluice.schema.model.ObjectKey;
+import io.sluice.store.Snapshot;
+import io.sluice.store.SnapshotStore;
+import io.sluice.store.image.ClusterImage;
+import io.sluice.store.image.ImageDelta;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The blocking half of the applier: reads the events topic from the position stored in the
+ * snapshot store, replays good events into the image, quarantines bad ones, and commits each poll's
+ * batch (state and position in one RocksDB batch) before handing the new image out.
+ *
+ * <p>Not thread-safe: driven by the applier's single-threaded log worker. It owns no resource: the
+ * caller closes the consumer, the store and the quarantine's producer.
+ */
+public final class LogReader {
+    /** The events topic has one partition (total order per cluster). */
+    private static final int PARTITION = 0;
+    private static final Pattern SEQ_IN_MESSAGE = Pattern.compile("\\bseq=(\\d+)");
+
+    private final ApplierConfig config;
+    private final Consumer<byte[], byte[]> consumer;
+    private final SnapshotStore store;
+    private final Quarantine quarantine;
+    private final ApplierMetrics metrics;
+    private final ApplierLog log;
+    private final EventCodec codec = new EventCodec();
+    private final TopicPartition partition;
+    private ClusterImage image;
+    private long nextOffset;
+
+    public LogReader(ApplierConfig config, Snapshot snapshot, SnapshotStore store, Consumer<byte[], byte[]> consumer,
+            Quarantine quarantine, ApplierMetrics metrics, ApplierLog log) {
+        this.config = config;
+        this.consumer = consumer;
+        this.store = store;
+        this.quarantine = quarantine;
+        this.metrics = metrics;
+        this.log = log.forClass(LogReader.class);
+        this.partition = new TopicPartition(config.eventsTopic(), PARTITION);
+        this.image = snapshot.image();
+        this.nextOffset = snapshot.nextOffset();
+    }
+
+    /**
+     * Assigns the partition, checks the stored position against the log and seeks to it. A position
+     * outside the log (below its start after retention or compaction, or beyond its end after the
+     * topic was recreated) resets the store: the node rebuilds from the log start.
+     *
+     * @return where the reader stands: the node is caught up once its position reaches {@code end}
+     * @throws org.apache.kafka.common.KafkaException (a TimeoutException when Kafka is unreachable or
+     *         the topic is missing); the caller retries
+     */
+    public Connection connect() {
+        consumer.assign(List.of(partition));
+        long start = consumer.beginningOffsets(List.of(partition)).get(partition);
+        long end = consumer.endOffsets(List.of(partition)).get(partition);
+        boolean rebuild = nextOffset < start || nextOffset > end;
+        if (rebuild) {
+            rebuild(start, end);
+        }
+        consumer.seek(partition, nextOffset);
+        log.info(image.seq(), "reading {} from offset {} (log start {}, end {}): {} records to catch up",
+                partition, nextOffset, start, end, end - nextOffset);
+        return new Connection(start, end, nextOffset, rebuild);
+    }
+
+    /**
+     * The reader's place in the log after {@link #connect()}.
+     *
+     * @param start    the log start offset
+     * @param end      the log end offset: the catch-up target
+     * @param position where reading starts
+     * @param rebuilt  whether the stored position was outside the log, so the store was reset and
+     *                 the image starts empty again
+     */
+    public record Connection(long start, long end, long position, boolean rebuilt) {
+    }
+
+    /** The image as last committed. */
+    public ClusterImage image() {
+        return image;
+    }
+
+    /** The consumer's position: where the next poll reads. */
+    public long position() {
+        return consumer.position(partition);
+    }
+
+    /**
+     * Polls once and commits what it read. On a failed commit nothing changes: the consumer is
+     * moved back to the stored position and the exception is rethrown, so the next poll retries.
+     */
+    public PollResult poll(Duration timeout) {
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(timeout);
+        ImageDelta delta = image.delta();
+        List<ChangeEvent> applied = new ArrayList<>();
+        List<PollResult.Change> changes = new ArrayList<>();
+        int skipped = 0;
+        int bad = 0;
+        long last = -1;
+        for (ConsumerRecord<byte[], byte[]> record : records.records(partition)) {
+            last = record.offset();
+            ChangeEvent event = decodeOrQuarantine(record);
+            if (event == null) {
+                bad++;
+            } else if (delta.replay(event)) {
+                applied.add(event);
+                changes.add(new PollResult.Change(event.seq(),
+                        event.triggerTime() != null ? event.triggerTime() : event.observedAt()));
+            } else {
+                skipped++;
+            }
+        }
+        if (last >= 0) {
+            quarantine.flush();
+            commit(delta, applied, last + 1);
+            metrics.replayed(applied.size(), skipped);
+            if (!applied.isEmpty() || skipped > 0) {
+                log.debug(image.seq(), "committed {} events ({} already applied, {} quarantined) up to offset {}",
+                        applied.size(), skipped, bad, last);
+            }
+        }
+        long position = consumer.position(partition);
+        OptionalLong lag = consumer.currentLag(partition);
+        if (lag.isPresent()) {
+            metrics.lag(lag.getAsLong());
+        }
+        return new PollResult(image, applied.size(), skipped, bad, position, lag.orElse(-1), changes);
+    }
+
+    private void commit(ImageDelta delta, List<ChangeEvent> applied, long newNextOffset) {
+        try {
+            store.commit(applied, delta.seq(), newNextOffset);
+        } catch (RuntimeException e) {
+            consumer.seek(partition, nextOffset);
+            throw e;
+        }
+        nextOffset = newNextOffset;
+        image = delta.apply();
+    }
+
+    private void rebuild(long start, long end) {
+        if (image.seq() > 0 || nextOffset > 0) {
+            log.warn(image.seq(), "stored position {} is outside {} [{}, {}] ({}); resetting the snapshot store and "
+                            + "replaying from offset {}; the kernel keeps the current rules until the node has caught up",
+                    nextOffset, partition, start, end,
+                    nextOffset < start ? "the log was truncated or compacted past it" : "the topic was recreated", start);
+            store.reset();
+        }
+        image = ClusterImage.empty();
+        nextOffset = start;
+    }
+
+    /** The event, or null after quarantining the record. */
+    private ChangeEvent decodeOrQuarantine(ConsumerRecord<byte[], byte[]> record) {
+        ChangeEvent event;
+        try {
+            event = record.value() == null ? tombstone(record) : codec.decode(record.value());
+        } catch (BadEventException e) {
+            String reason = e.reason() == BadEventException.Reason.UNDECODABLE ? Quarantine.UNDECODABLE : Quarantine.INVALID;
+            quarantine.quarantine(record, reason, e.getMessage(), seqOf(record, e.getMessage()));
+            return null;
+        }
+        if (!config.clusterId().equals(event.clusterId())) {
+            quarantine.quarantine(record, Quarantine.CLUSTER_MISMATCH, event.describe() + " is from cluster '"
+                    + event.clusterId() + "', this node follows '" + config.clusterId() + "'", event.seq());
+            return null;
+        }
+        return event;
+    }
+
+    /** A compaction tombstone: a DELETE of the key, its seq in a header. */
+    private ChangeEvent tombstone(ConsumerRecord<byte[], byte[]> record) throws BadEventException {
+        OptionalLong seq = RecordHeaders.number(record.headers(), RecordHeaders.SEQ);
+        String keyText = record.key() == null ? null : new String(record.key(), StandardCharsets.UTF_8);
+        if (seq.isEmpty() || keyText == null) {
+            throw new BadEventException(BadEventException.Reason.UNDECODABLE, "tombstone with key '" + keyText
+                    + "' has no " + RecordHeaders.SEQ + " header or no key; cannot order the delete", null);
+        }
+        try {
+            String cluster = RecordHeaders.text(record.headers(), RecordHeaders.CLUSTER);
+            OptionalLong observed = RecordHeaders.number(record.headers(), RecordHeaders.OBSERVED_AT);
+            return ChangeEvent.delete(cluster == null ? config.clusterId() : cluster, seq.getAsLong(), ObjectKey.parse(keyText),
+                    Instant.ofEpochMilli(observed.orElse(record.timestamp())), "");
+        } catch (RuntimeException e) {
+            throw new BadEventException(BadEventException.Reason.INVALID, "seq=" + seq.getAsLong() + " tombstone with key '"
+                    + keyText + "' is invalid: " + e.getMessage(), e);
+        }
+    }
+
+    private static long seqOf(ConsumerRecord<byte[], byte[]> record, String message) {
+        OptionalLong header = RecordHeaders.number(record.headers(), RecordHeaders.SEQ);
+        if (header.isPresent()) {
+            return header.getAsLong();
+        }
+        Matcher m = message == null ? null : SEQ_IN_MESSAGE.matcher(message);
+        return m != null && m.find() ? Long.parseLong(m.group(1)) : -1;
+    }
+}
