@@ -66,6 +66,7 @@ public final class EmbeddedStack implements AutoCloseable {
     private Vertx vertx;
     private Lab lab;
     private Instant seededAt;
+    private boolean closed;
 
     /** One node's applier and every sync it reported. */
     public static final class NodeHandle {
@@ -304,7 +305,11 @@ public final class EmbeddedStack implements AutoCloseable {
 
     /** Stops everything in reverse order of start; the lab's namespaces and processes go last. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         for (NodeHandle h : nodes.values()) {
             try {
                 if (h.running()) {

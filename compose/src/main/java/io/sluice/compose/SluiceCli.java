@@ -1,5 +1,6 @@
 package io.sluice.compose;
 
+import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -11,6 +12,9 @@ import picocli.CommandLine.Command;
         subcommands = {UpCommand.class, WatcherCommand.class, ApplierCommand.class, CommandLine.HelpCommand.class})
 public final class SluiceCli {
     public static void main(String[] args) {
+        // fabric8's mock API server logs through java.util.logging; send it through SLF4J and logback.
+        SLF4JBridgeHandler.removeHandlersForRootLogger();
+        SLF4JBridgeHandler.install();
         System.exit(commandLine().execute(args));
     }
 
