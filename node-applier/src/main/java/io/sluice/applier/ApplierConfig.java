@@ -23,7 +23,18 @@ import java.util.regex.Pattern;
  * @param masqueradeBit    packet-mark bit for SNAT, 0-31; default 14 (kube-proxy's)
  * @param metricsPort      port of {@code /metrics}; default 10249; 0 picks a free port
  * @param healthPort       port of {@code /healthz} and {@code /readyz}; default 10256; 0 picks a free port
- * @param minSyncInterval  at most one sync per this interval (kube-proxy's --iptables-min-sync-period); default 100 ms
+ * @param minSyncInterval  at most one sync per this interval, modulo bursts (kube-proxy's --iptables-min-sync-period);
+ *                         default 100 ms; 0 disables the limit
+ * @param maxSyncInterval  at least one sync per this interval, and that sync is FULL (recompute everything, send the
+ *                         difference, re-check the jumps): kube-proxy's --iptables-sync-period with its full-sync
+ *                         period; default 1 h; at least minSyncInterval
+ * @param syncBurst        syncs allowed in quick succession before minSyncInterval applies (kube-proxy's
+ *                         burstSyncs); default 2
+ * @param driftCanaryInterval how often the cheap drift check runs (entry points only: the jumps from built-in
+ *                         chains and the chains they reach); default 1 s; 0 turns it off. Never more than 1/20 of
+ *                         the time: a check that takes t waits at least 20 t before the next
+ * @param driftFullCheckInterval how often every rule is read back and compared; default 60 s; 0 turns it off;
+ *                         the same 1/20 bound applies
  * @param kafkaProperties  extra Kafka client settings (security, timeouts) for the consumer and the
  *                         dead-letter producer; they override the applier's defaults, except the few
  *                         it must fix (group.id unset, no auto commit, byte-array serdes); default none
@@ -40,12 +51,20 @@ public record ApplierConfig(
         int metricsPort,
         int healthPort,
         Duration minSyncInterval,
+        Duration maxSyncInterval,
+        int syncBurst,
+        Duration driftCanaryInterval,
+        Duration driftFullCheckInterval,
         Map<String, String> kafkaProperties) {
 
     public static final String DEFAULT_DEAD_LETTER_TOPIC = "sluice.deadletter";
     public static final int DEFAULT_METRICS_PORT = 10249;
     public static final int DEFAULT_HEALTH_PORT = 10256;
     public static final Duration DEFAULT_MIN_SYNC_INTERVAL = Duration.ofMillis(100);
+    public static final Duration DEFAULT_MAX_SYNC_INTERVAL = Duration.ofHours(1);
+    public static final int DEFAULT_SYNC_BURST = 2;
+    public static final Duration DEFAULT_DRIFT_CANARY_INTERVAL = Duration.ofSeconds(1);
+    public static final Duration DEFAULT_DRIFT_FULL_CHECK_INTERVAL = Duration.ofSeconds(60);
     /** /healthz turns 503 when a change has waited longer than this for a successful sync (kube-proxy: 2 x sync period). */
     public static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(60);
 
@@ -93,6 +112,17 @@ public record ApplierConfig(
         if (minSyncInterval.isNegative()) {
             throw new IllegalArgumentException("minSyncInterval " + minSyncInterval + " must not be negative");
         }
+        maxSyncInterval = maxSyncInterval == null ? DEFAULT_MAX_SYNC_INTERVAL : maxSyncInterval;
+        if (maxSyncInterval.isZero() || maxSyncInterval.compareTo(minSyncInterval) < 0) {
+            throw new IllegalArgumentException("maxSyncInterval " + maxSyncInterval + " must be positive and at least "
+                    + "minSyncInterval " + minSyncInterval);
+        }
+        if (syncBurst < 1) {
+            throw new IllegalArgumentException("syncBurst " + syncBurst + " must be at least 1");
+        }
+        driftCanaryInterval = nonNegative("driftCanaryInterval", driftCanaryInterval, DEFAULT_DRIFT_CANARY_INTERVAL);
+        driftFullCheckInterval = nonNegative("driftFullCheckInterval", driftFullCheckInterval,
+                DEFAULT_DRIFT_FULL_CHECK_INTERVAL);
         kafkaProperties = kafkaProperties == null ? Map.of() : Map.copyOf(kafkaProperties);
     }
 
@@ -109,7 +139,9 @@ public record ApplierConfig(
         return new Builder(nodeName, clusterId, bootstrapServers, stateDir)
                 .eventsTopic(eventsTopic).deadLetterTopic(deadLetterTopic).clusterCidr(clusterCidr)
                 .masqueradeBit(masqueradeBit).metricsPort(metricsPort).healthPort(healthPort)
-                .minSyncInterval(minSyncInterval).kafkaProperties(kafkaProperties);
+                .minSyncInterval(minSyncInterval).maxSyncInterval(maxSyncInterval).syncBurst(syncBurst)
+                .driftCanaryInterval(driftCanaryInterval).driftFullCheckInterval(driftFullCheckInterval)
+                .kafkaProperties(kafkaProperties);
     }
 
     /** The renderer's options this config implies. */
@@ -134,6 +166,16 @@ public record ApplierConfig(
         return value;
     }
 
+    private static Duration nonNegative(String name, Duration value, Duration dflt) {
+        if (value == null) {
+            return dflt;
+        }
+        if (value.isNegative()) {
+            throw new IllegalArgumentException(name + " " + value + " must not be negative (0 turns it off)");
+        }
+        return value;
+    }
+
     private static void port(String name, int value) {
         if (value < 0 || value > 65535) {
             throw new IllegalArgumentException(name + " " + value + " is out of range 0-65535 (0 picks a free port)");
@@ -153,6 +195,10 @@ public record ApplierConfig(
         private int metricsPort = DEFAULT_METRICS_PORT;
         private int healthPort = DEFAULT_HEALTH_PORT;
         private Duration minSyncInterval;
+        private Duration maxSyncInterval;
+        private int syncBurst = DEFAULT_SYNC_BURST;
+        private Duration driftCanaryInterval;
+        private Duration driftFullCheckInterval;
         private Map<String, String> kafkaProperties = Map.of();
 
         private Builder(String nodeName, String clusterId, String bootstrapServers, Path stateDir) {
@@ -169,11 +215,16 @@ public record ApplierConfig(
         public Builder metricsPort(int v) { this.metricsPort = v; return this; }
         public Builder healthPort(int v) { this.healthPort = v; return this; }
         public Builder minSyncInterval(Duration v) { this.minSyncInterval = v; return this; }
+        public Builder maxSyncInterval(Duration v) { this.maxSyncInterval = v; return this; }
+        public Builder syncBurst(int v) { this.syncBurst = v; return this; }
+        public Builder driftCanaryInterval(Duration v) { this.driftCanaryInterval = v; return this; }
+        public Builder driftFullCheckInterval(Duration v) { this.driftFullCheckInterval = v; return this; }
         public Builder kafkaProperties(Map<String, String> v) { this.kafkaProperties = v; return this; }
 
         public ApplierConfig build() {
             return new ApplierConfig(nodeName, clusterId, bootstrapServers, eventsTopic, deadLetterTopic, stateDir,
-                    clusterCidr, masqueradeBit, metricsPort, healthPort, minSyncInterval, kafkaProperties);
+                    clusterCidr, masqueradeBit, metricsPort, healthPort, minSyncInterval, maxSyncInterval, syncBurst,
+                    driftCanaryInterval, driftFullCheckInterval, kafkaProperties);
         }
     }
 }
