@@ -1,0 +1,99 @@
+package io.sluice.compose;
+
+import io.sluice.applier.backend.ApplyException;
+import io.sluice.applier.backend.RuleBackend;
+import io.sluice.compose.modes.Modes;
+import io.sluice.compose.modes.ProxyMode;
+import java.io.File;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code sluice cleanup}: removes everything Sluice installed on this node, like
+ * {@code kube-proxy --cleanup}, through each mode's own backend ({@code RuleBackend.cleanup()}),
+ * for every IP family the mode has. A mode whose tools the node lacks cannot have left anything
+ * and is skipped with a note. Exit 0 when everything is gone (or nothing was there).
+ */
+@Command(name = "cleanup", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Remove every rule, chain, table, set and virtual server Sluice installed on this node, like",
+                "`kube-proxy --cleanup`. Run it after stopping the applier; other software's rules are left alone."},
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:nothing of Sluice's is left (including: there was nothing)", "1:a cleanup failed (the error says which)", "2:bad command line"})
+final class CleanupCommand implements Callable<Integer> {
+    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "all",
+            description = "iptables, nftables, ipvs or all (default: ${DEFAULT-VALUE}).")
+    String mode;
+
+    @Option(names = "--netns", paramLabel = "NS", description = "Clean up inside this network namespace instead of the host's.")
+    String netns;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        List<ProxyMode> modes;
+        try {
+            modes = mode.equalsIgnoreCase("all") ? Arrays.asList(ProxyMode.values()) : List.of(ProxyMode.parse(mode));
+        } catch (IllegalArgumentException e) {
+            err.println("error: --mode " + mode + ": expected one of " + ProxyMode.choices() + ", all");
+            return 2;
+        }
+        List<String> prefix = netns == null ? List.of() : List.of("ip", "netns", "exec", netns);
+        String where = netns == null ? "on this node" : "in netns " + netns;
+        boolean failed = false;
+        for (ProxyMode m : modes) {
+            List<Modes.Support> families = Modes.families(m);
+            if (families.isEmpty()) {
+                String msg = "mode " + m + " is not available in this build of Sluice, so it cannot have installed anything";
+                if (modes.size() == 1) {
+                    err.println("error: " + msg + " (available: " + Modes.available() + ")");
+                    return 1;
+                }
+                err.println("note: " + msg + "; skipped");
+                continue;
+            }
+            for (Modes.Support s : families) {
+                failed |= !cleanup(s, prefix, where, out, err);
+            }
+        }
+        out.flush();
+        err.flush();
+        return failed ? 1 : 0;
+    }
+
+    private static boolean cleanup(Modes.Support s, List<String> prefix, String where, PrintWriter out, PrintWriter err) {
+        Optional<String> missing = s.tools().stream().filter(t -> !onPath(t)).findFirst();
+        if (missing.isPresent()) {
+            out.printf("%s: skipped, %s is not installed, so Sluice cannot have installed anything with it%n", s.describe(), missing.get());
+            return true;
+        }
+        try (RuleBackend backend = s.backend().apply(prefix)) {
+            backend.cleanup();
+            out.printf("%s: nothing of Sluice's left %s (%s)%n", s.describe(), where, backend.describe());
+            return true;
+        } catch (ApplyException e) {
+            err.printf("error: %s: cleanup failed %s: %s%n", s.describe(), where, e.getMessage());
+            return false;
+        }
+    }
+
+    private static boolean onPath(String tool) {
+        String path = System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+        List<String> dirs = new ArrayList<>(Arrays.asList(path.split(File.pathSeparator)));
+        dirs.addAll(List.of("/usr/sbin", "/sbin"));
+        return dirs.stream().anyMatch(d -> Files.isExecutable(Path.of(d, tool)));
+    }
+}
