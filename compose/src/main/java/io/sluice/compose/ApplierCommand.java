@@ -7,6 +7,7 @@ import io.sluice.applier.NodeApplier;
 import io.sluice.applier.backend.DryRunBackend;
 import io.sluice.applier.backend.RuleBackend;
 import io.sluice.applier.render.NodeContext;
+import io.sluice.applier.render.RenderOptions;
 import io.sluice.compose.config.KubeProxyConfigFile;
 import io.sluice.compose.config.ProxyConfig;
 import io.sluice.compose.input.InputException;
@@ -135,9 +136,12 @@ final class ApplierCommand implements Callable<Integer> {
             Modes.Support support = Modes.get(proxy.mode(), family);
             ApplierConfig.Builder builder = ApplierConfig.builder(nodeName, cluster, bootstrapServers, stateDir);
             if (config != null) {
-                proxy.applyTo(builder);
+                proxy.applyTo(builder, family);
             } else {
-                builder.clusterCidr(proxy.clusterCidr());
+                // No file: the render options kube-proxy's defaults give, the applier's own sync and port defaults.
+                RenderOptions r = proxy.renderOptions(family);
+                builder.family(family).clusterCidr(proxy.clusterCidr()).masqueradeBit(r.masqueradeBit())
+                        .masqueradeAll(r.masqueradeAll()).nodePortAddresses(r.nodePortAddresses());
             }
             if (metricsPort != null) {
                 builder.metricsPort(metricsPort);

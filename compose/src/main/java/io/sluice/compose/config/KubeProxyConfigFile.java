@@ -81,8 +81,8 @@ public final class KubeProxyConfigFile {
         List<String> out = new ArrayList<>();
         reader.warnings.stream().sorted(Comparator.comparingInt(Warning::line)).forEach(w -> out.add(w.text()));
         if (!reader.zeroIgnored.isEmpty()) {
-            out.add(file + ": " + KIND + " fields at their zero value that do not apply to Sluice and would do nothing"
-                    + " in kube-proxy either; ignored: " + String.join(", ", reader.zeroIgnored));
+            out.add(file + ": " + KIND + " fields left at zero or null (kube-proxy's defaults) that do not apply to Sluice;"
+                    + " ignored: " + String.join(", ", reader.zeroIgnored));
         }
         return new Loaded(config, out);
     }
@@ -142,6 +142,13 @@ public final class KubeProxyConfigFile {
         List<String> clusterCidrs = Arrays.stream(top.string("clusterCIDR", "").split(","))
                 .map(String::strip).filter(s -> !s.isEmpty()).toList();
         List<String> nodePortAddresses = top.strings("nodePortAddresses");
+        for (int i = 0; i < nodePortAddresses.size(); i++) {
+            String a = nodePortAddresses.get(i);
+            if (a.equals(ProxyConfig.LOCALHOST) || a.startsWith("127.") || a.equals("::1/128")) {
+                warn(top.line("nodePortAddresses/" + i), "nodePortAddresses[" + i + "] '" + a + "'",
+                        "Sluice never serves NodePorts on loopback addresses (it does not set route_localnet), so this entry selects no address");
+            }
+        }
         ProxyConfig.BindAddress healthz = bindAddress(top, "healthzBindAddress", () -> ProxyConfig.BindAddress.defaultHealthz(bind),
                 ProxyConfig.DEFAULT_HEALTHZ_PORT);
         ProxyConfig.BindAddress metrics = bindAddress(top, "metricsBindAddress", () -> ProxyConfig.BindAddress.defaultMetrics(bind),

@@ -139,17 +139,19 @@ public record ProxyConfig(
      * options from the same configuration through {@link #applyTo}, so both agree.
      */
     public RenderOptions renderOptions(IpFamily family) {
-        String cidr = clusterCidrs.stream().filter(c -> cidrFamily(c).orElseThrow() == family).findFirst().orElse("");
-        return new RenderOptions(cidr, masqueradeBit(), masqueradeAll());
+        return new RenderOptions(family, clusterCidrs, masqueradeBit(), masqueradeAll(), effectiveNodePortAddresses());
     }
 
     /**
-     * Sets what an applier takes from this configuration on {@code builder}: clusterCidr,
-     * masqueradeBit, minSyncInterval (the mode's minSyncPeriod), the health and metrics ports.
+     * Sets on {@code builder} everything an applier takes from this configuration: the render
+     * options of {@code family} (clusterCidr, masqueradeBit, masqueradeAll, nodePortAddresses),
+     * minSyncInterval (the mode's minSyncPeriod), and the health and metrics addresses and ports.
      */
-    public ApplierConfig.Builder applyTo(ApplierConfig.Builder builder) {
-        return builder.clusterCidr(clusterCidr()).masqueradeBit(masqueradeBit()).minSyncInterval(minSyncPeriod())
-                .healthPort(healthzBindAddress.port()).metricsPort(metricsBindAddress.port());
+    public ApplierConfig.Builder applyTo(ApplierConfig.Builder builder, IpFamily family) {
+        return builder.family(family).clusterCidr(clusterCidr()).masqueradeBit(masqueradeBit()).masqueradeAll(masqueradeAll())
+                .nodePortAddresses(effectiveNodePortAddresses()).minSyncInterval(minSyncPeriod())
+                .healthHost(healthzBindAddress.host()).healthPort(healthzBindAddress.port())
+                .metricsHost(metricsBindAddress.host()).metricsPort(metricsBindAddress.port());
     }
 
     /** The node's primary IP that bindAddress names, if it names one (not 0.0.0.0 or ::). */

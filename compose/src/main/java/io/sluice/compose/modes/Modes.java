@@ -53,10 +53,12 @@ public final class Modes {
     private static final Map<ProxyMode, Map<IpFamily, Support>> REGISTRY = new EnumMap<>(ProxyMode.class);
 
     static {
-        register(ProxyMode.IPTABLES, IpFamily.IPV4, IptablesRenderer::new,
-                prefix -> new IptablesRestoreBackend(prefix, "iptables-restore"),
-                new IptablesToolInput("iptables", "iptables-restore", IptablesJump.defaults()),
-                "iptables-restore", "iptables-save", "iptables");
+        for (IpFamily f : IpFamily.values()) {
+            String restore = IptablesRestoreBackend.restoreBinary(f, false);
+            String base = restore.substring(0, restore.length() - "-restore".length());
+            register(ProxyMode.IPTABLES, f, IptablesRenderer::new, prefix -> IptablesRestoreBackend.forFamily(f, false, prefix),
+                    new IptablesToolInput("iptables", restore, IptablesJump.defaults()), restore, base + "-save", base);
+        }
     }
 
     private Modes() {
