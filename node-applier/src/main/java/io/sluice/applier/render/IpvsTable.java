@@ -243,6 +243,7 @@ public final class IpvsTable {
         Builder b = new Builder();
         Map<String, VirtualServer> byKey = new LinkedHashMap<>();
         int n = 0;
+        String pending = ""; // a comment line names the virtual server below it
         for (String raw : text.lines().toList()) {
             n++;
             String line = raw.strip();
@@ -253,6 +254,7 @@ public final class IpvsTable {
                 line = line.substring(0, hash).strip();
             }
             if (line.isEmpty()) {
+                pending = comment;
                 continue;
             }
             List<String> t = new ArrayList<>(List.of(line.split("\\s+")));
@@ -262,7 +264,8 @@ public final class IpvsTable {
             try {
                 if (t.get(0).equals("-A")) {
                     VirtualServer v = parseVirtualServer(t.subList(1, t.size()));
-                    b.add(v, comment);
+                    b.add(v, comment.isEmpty() ? pending : comment);
+                    pending = "";
                     byKey.put(v.key(), v);
                 } else if (t.get(0).equals("-a")) {
                     Parsed p = parseReal(t.subList(1, t.size()));
