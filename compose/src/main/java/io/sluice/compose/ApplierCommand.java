@@ -90,10 +90,10 @@ final class ApplierCommand implements Callable<Integer> {
             return 1;
         }
         RuleBackend backend = dryRunDir != null ? new DryRunBackend(dryRunDir)
-                : setup.support().backend().apply(netns == null ? List.of() : List.of("ip", "netns", "exec", netns));
+                : setup.support().createBackend(setup.proxy(), netns == null ? List.of() : List.of("ip", "netns", "exec", netns));
         Vertx vertx = Vertx.vertx();
         try {
-            NodeApplier applier = new NodeApplier(setup.config(), setup.support().renderer().get(), backend, setup.node(),
+            NodeApplier applier = new NodeApplier(setup.config(), setup.support().renderer().create(setup.proxy()), backend, setup.node(),
                     new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
             vertx.deployVerticle(applier).await(60, TimeUnit.SECONDS);
             System.out.printf("node-applier %s up (%s): health http://127.0.0.1:%d/healthz metrics http://127.0.0.1:%d/metrics (%s)%n",
@@ -134,6 +134,9 @@ final class ApplierCommand implements Callable<Integer> {
                 throw new InputException("--node NAME is required (or a --config whose hostnameOverride names the node)");
             }
             Modes.Support support = Modes.get(proxy.mode(), family);
+            if (dryRunDir == null && support.backend().isEmpty()) {
+                support.createBackend(proxy, List.of()); // throws, saying the mode can only be rendered
+            }
             ApplierConfig.Builder builder = ApplierConfig.builder(nodeName, cluster, bootstrapServers, stateDir);
             if (config != null) {
                 proxy.applyTo(builder, family);

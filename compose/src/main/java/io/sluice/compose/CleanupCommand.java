@@ -2,6 +2,7 @@ package io.sluice.compose;
 
 import io.sluice.applier.backend.ApplyException;
 import io.sluice.applier.backend.RuleBackend;
+import io.sluice.compose.config.ProxyConfig;
 import io.sluice.compose.modes.Modes;
 import io.sluice.compose.modes.ProxyMode;
 import java.io.File;
@@ -10,8 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,6 +33,12 @@ import picocli.CommandLine.Spec;
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:nothing of Sluice's is left (including: there was nothing)", "1:a cleanup failed (the error says which)", "2:bad command line"})
 final class CleanupCommand implements Callable<Integer> {
+    /**
+     * IPVS first: its iptables rules jump from built-in chains into chains the iptables backend also
+     * knows by name, so those jumps must be gone before the iptables cleanup deletes the chains.
+     */
+    static final List<ProxyMode> ALL_IN_CLEANUP_ORDER = List.of(ProxyMode.IPVS, ProxyMode.NFTABLES, ProxyMode.IPTABLES);
+
     @Option(names = "--mode", paramLabel = "MODE", defaultValue = "all",
             description = "iptables, nftables, ipvs or all (default: ${DEFAULT-VALUE}).")
     String mode;
@@ -46,7 +55,7 @@ final class CleanupCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         List<ProxyMode> modes;
         try {
-            modes = mode.equalsIgnoreCase("all") ? Arrays.asList(ProxyMode.values()) : List.of(ProxyMode.parse(mode));
+            modes = mode.equalsIgnoreCase("all") ? ALL_IN_CLEANUP_ORDER : List.of(ProxyMode.parse(mode));
         } catch (IllegalArgumentException e) {
             err.println("error: --mode " + mode + ": expected one of " + ProxyMode.choices() + ", all");
             return 2;
@@ -54,6 +63,7 @@ final class CleanupCommand implements Callable<Integer> {
         List<String> prefix = netns == null ? List.of() : List.of("ip", "netns", "exec", netns);
         String where = netns == null ? "on this node" : "in netns " + netns;
         boolean failed = false;
+        Set<String> done = new HashSet<>();
         for (ProxyMode m : modes) {
             List<Modes.Support> families = Modes.families(m);
             if (families.isEmpty()) {
@@ -66,7 +76,7 @@ final class CleanupCommand implements Callable<Integer> {
                 continue;
             }
             for (Modes.Support s : families) {
-                failed |= !cleanup(s, prefix, where, out, err);
+                failed |= !cleanup(s, prefix, where, done, out, err);
             }
         }
         out.flush();
@@ -74,13 +84,21 @@ final class CleanupCommand implements Callable<Integer> {
         return failed ? 1 : 0;
     }
 
-    private static boolean cleanup(Modes.Support s, List<String> prefix, String where, PrintWriter out, PrintWriter err) {
+    /** Cleans up one mode and family; a backend already cleaned (nftables' serves both families) is not run twice. */
+    private static boolean cleanup(Modes.Support s, List<String> prefix, String where, Set<String> done, PrintWriter out, PrintWriter err) {
+        if (s.backend().isEmpty()) {
+            out.printf("%s: skipped, this build of Sluice has no backend for it, so it cannot have installed anything%n", s.describe());
+            return true;
+        }
         Optional<String> missing = s.tools().stream().filter(t -> !onPath(t)).findFirst();
         if (missing.isPresent()) {
             out.printf("%s: skipped, %s is not installed, so Sluice cannot have installed anything with it%n", s.describe(), missing.get());
             return true;
         }
-        try (RuleBackend backend = s.backend().apply(prefix)) {
+        try (RuleBackend backend = s.createBackend(ProxyConfig.defaults(), prefix)) {
+            if (!done.add(backend.describe())) {
+                return true;
+            }
             backend.cleanup();
             out.printf("%s: nothing of Sluice's left %s (%s)%n", s.describe(), where, backend.describe());
             return true;

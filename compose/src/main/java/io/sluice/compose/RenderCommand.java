@@ -69,7 +69,7 @@ final class RenderCommand implements Callable<Integer> {
                     + "' (the file has " + loaded.image().nodes().stream().map(Node::name).toList() + ")"));
             Modes.Support support = Modes.get(proxy.mode(), family);
             NodeContext ctx = NodeContexts.fromNode(n, proxy);
-            RuleSet rules = support.renderer().get().render(loaded.image(), ctx, proxy.renderOptions(family));
+            RuleSet rules = support.renderer().create(proxy).render(loaded.image(), ctx, proxy.renderOptions(family));
             ToolInput.Part chosen = choose(support.toolInput().parts(rules), support);
             out.print(chosen.text());
             out.flush();
@@ -114,16 +114,13 @@ final class RenderCommand implements Callable<Integer> {
     }
 
     private ToolInput.Part choose(List<ToolInput.Part> parts, Modes.Support support) throws InputException {
-        List<String> names = parts.stream().map(ToolInput.Part::name).toList();
-        if (part == null) {
-            if (parts.size() > 1) {
-                spec.commandLine().getErr().println("note: mode " + support.mode() + " has " + parts.size() + " parts, applied in this order: "
-                        + parts.stream().map(p -> p.name() + " (" + p.tool() + ")").toList() + "; printing '" + parts.get(0).name()
-                        + "', choose another with --part");
-            }
-            return parts.get(0);
+        String wanted = part != null ? part : support.toolInput().mainPart(parts);
+        if (part == null && parts.size() > 1) {
+            spec.commandLine().getErr().println("note: mode " + support.mode() + " has " + parts.size() + " parts; on a node without"
+                    + " Sluice rules apply them in this order: " + String.join(", ", parts.stream().map(p -> p.name() + " (| " + p.tool() + ")").toList())
+                    + ". Printing '" + wanted + "'; print the others with --part NAME");
         }
-        return parts.stream().filter(p -> p.name().equals(part)).findFirst().orElseThrow(() -> new InputException(
-                "--part " + part + ": mode " + support.mode() + " has the parts " + names));
+        return parts.stream().filter(p -> p.name().equals(wanted)).findFirst().orElseThrow(() -> new InputException(
+                "--part " + wanted + ": mode " + support.mode() + " has the parts " + parts.stream().map(ToolInput.Part::name).toList()));
     }
 }

@@ -43,7 +43,7 @@ public final class KubeProxyConfigFile {
     private static final String WINDOWS = "Windows (mode kernelspace) only; Sluice programs Linux nodes";
     private static final String LOGGING = "Sluice logs through logback; configure it with -Dlogback.configurationFile=FILE";
     /** The ipvs fields Sluice applies in ipvs mode; the others are reported. */
-    static final Set<String> IPVS_APPLIED = Set.of("minSyncPeriod");
+    static final Set<String> IPVS_APPLIED = Set.of("scheduler", "minSyncPeriod");
 
     /** The configuration and the warnings for fields that do not apply, ready to print. */
     public record Loaded(ProxyConfig config, List<String> warnings) {
@@ -271,7 +271,7 @@ public final class KubeProxyConfigFile {
         Duration tcpFin = s.duration("tcpFinTimeout", d.tcpFinTimeout());
         Duration udp = s.duration("udpTimeout", d.udpTimeout());
         Map<String, String> why = new LinkedHashMap<>();
-        why.put("scheduler", "Sluice's IPVS rules use the rr scheduler");
+        why.put("scheduler", "");
         why.put("syncPeriod", SYNC_ON_CHANGE);
         why.put("minSyncPeriod", "");
         why.put("strictARP", "Sluice does not change arp_ignore/arp_announce; set net.ipv4.conf.all.arp_ignore=1 and arp_announce=2 on the node");

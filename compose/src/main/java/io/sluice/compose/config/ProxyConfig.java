@@ -1,6 +1,7 @@
 package io.sluice.compose.config;
 
 import io.sluice.applier.ApplierConfig;
+import io.sluice.applier.render.IpvsOptions;
 import io.sluice.applier.render.RenderOptions;
 import io.sluice.compose.modes.ProxyMode;
 import io.sluice.schema.model.IpFamily;
@@ -65,8 +66,8 @@ public record ProxyConfig(
     public static final String PRIMARY = "primary";
     public static final String ALL = "all";
     public static final String LOCALHOST = "localhost";
-    /** IPVS schedulers kube-proxy accepts (ipvs.scheduler; empty means rr). */
-    public static final Set<String> IPVS_SCHEDULERS = Set.of("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "sh", "dh", "sed", "nq", "mh");
+    /** IPVS schedulers (ipvs.scheduler; empty means rr): the kernel's, as the IPVS renderer takes them. */
+    public static final Set<String> IPVS_SCHEDULERS = IpvsOptions.SCHEDULERS;
 
     public ProxyConfig {
         Objects.requireNonNull(mode, "mode");

@@ -2,40 +2,55 @@ package io.sluice.compose.modes;
 
 import io.sluice.applier.backend.IptablesJump;
 import io.sluice.applier.backend.IptablesRestoreBackend;
+import io.sluice.applier.backend.NftablesBackend;
 import io.sluice.applier.backend.RuleBackend;
 import io.sluice.applier.render.IptablesRenderer;
+import io.sluice.applier.render.IpvsOptions;
+import io.sluice.applier.render.IpvsRenderer;
+import io.sluice.applier.render.NftablesRenderer;
 import io.sluice.applier.render.RuleRenderer;
+import io.sluice.compose.config.ProxyConfig;
 import io.sluice.schema.model.IpFamily;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * Every proxy mode Sluice can run, per IP family: the renderer, the backend and the kernel tools'
  * input. The applier ({@code sluice applier}), {@code sluice render} and {@code sluice cleanup} all
- * take a mode from here, so they cannot disagree. Adding a mode (or a family of one) is one
- * {@code register} line in the static block below.
+ * take a mode from here, so they cannot disagree. Adding a mode, or a family of one, is one
+ * {@code register} line in the static block below; a mode registered without a backend can be
+ * rendered but not applied or cleaned up.
  */
 public final class Modes {
+
+    /** A renderer for a configuration (renderers are pure; one per applier). */
+    @FunctionalInterface
+    public interface RendererFactory {
+        RuleRenderer create(ProxyConfig config);
+    }
+
+    /**
+     * A backend for a configuration, its commands run behind {@code commandPrefix} ({@code []} on
+     * the host, {@code [ip, netns, exec, NS]} in a namespace).
+     */
+    @FunctionalInterface
+    public interface BackendFactory {
+        RuleBackend create(ProxyConfig config, List<String> commandPrefix);
+    }
 
     /**
      * What one mode needs for one family.
      *
-     * @param renderer  a new renderer (renderers are pure; one per applier)
-     * @param backend   a backend whose commands run behind the given prefix ({@code []} on the host,
-     *                  {@code [ip, netns, exec, NS]} in a namespace)
      * @param toolInput the rendered rules as input for the kernel tools, as {@code sluice render} prints them
      * @param tools     commands the backend runs; when one is missing from the node nothing of this
-     *                  mode can be installed there, so cleanup skips it
+     *                  mode can have been installed there, so cleanup skips it
      */
-    public record Support(ProxyMode mode, IpFamily family, Supplier<RuleRenderer> renderer,
-            Function<List<String>, RuleBackend> backend, ToolInput toolInput, List<String> tools) {
+    public record Support(ProxyMode mode, IpFamily family, RendererFactory renderer, Optional<BackendFactory> backend,
+            ToolInput toolInput, List<String> tools) {
         public Support {
             Objects.requireNonNull(mode, "mode");
             Objects.requireNonNull(family, "family");
@@ -43,6 +58,13 @@ public final class Modes {
             Objects.requireNonNull(backend, "backend");
             Objects.requireNonNull(toolInput, "toolInput");
             tools = List.copyOf(tools);
+        }
+
+        /** The backend; the error says that this build can only render the mode. */
+        public RuleBackend createBackend(ProxyConfig config, List<String> commandPrefix) {
+            return backend.orElseThrow(() -> new UnsupportedOperationException("mode " + mode + " has no backend in this build"
+                    + " of Sluice yet: `sluice render --mode " + mode + "` prints its rules, but they cannot be applied"
+                    + " (modes with a backend: " + withBackend() + ")")).create(config, commandPrefix);
         }
 
         public String describe() {
@@ -55,19 +77,23 @@ public final class Modes {
     static {
         for (IpFamily f : IpFamily.values()) {
             String restore = IptablesRestoreBackend.restoreBinary(f, false);
-            String base = restore.substring(0, restore.length() - "-restore".length());
-            register(ProxyMode.IPTABLES, f, IptablesRenderer::new, prefix -> IptablesRestoreBackend.forFamily(f, false, prefix),
-                    new IptablesToolInput("iptables", restore, IptablesJump.defaults()), restore, base + "-save", base);
+            String tool = restore.substring(0, restore.length() - "-restore".length());
+            register(ProxyMode.IPTABLES, f, c -> new IptablesRenderer(), (c, prefix) -> IptablesRestoreBackend.forFamily(f, false, prefix),
+                    new IptablesToolInput("iptables", restore, IptablesJump.defaults()), restore, tool + "-save", tool);
+            register(ProxyMode.NFTABLES, f, c -> new NftablesRenderer(), (c, prefix) -> new NftablesBackend(prefix),
+                    ToolInput.asIs("nftables", "nft -f -"), "nft");
+            register(ProxyMode.IPVS, f, c -> new IpvsRenderer(new IpvsOptions(c.ipvs().scheduler())), null,
+                    new IpvsToolInput(restore), "ipvsadm", "ipset", restore);
         }
     }
 
     private Modes() {
     }
 
-    private static void register(ProxyMode mode, IpFamily family, Supplier<RuleRenderer> renderer,
-            Function<List<String>, RuleBackend> backend, ToolInput toolInput, String... tools) {
+    private static void register(ProxyMode mode, IpFamily family, RendererFactory renderer, BackendFactory backend,
+            ToolInput toolInput, String... tools) {
         REGISTRY.computeIfAbsent(mode, m -> new EnumMap<>(IpFamily.class))
-                .put(family, new Support(mode, family, renderer, backend, toolInput, List.of(tools)));
+                .put(family, new Support(mode, family, renderer, Optional.ofNullable(backend), toolInput, List.of(tools)));
     }
 
     /** The support for {@code mode} and {@code family}, if this build has it. */
@@ -82,7 +108,7 @@ public final class Modes {
                         + available() + ")"));
     }
 
-    /** The families {@code mode} supports, IPv4 first; empty when the mode is not in this build. */
+    /** Every family {@code mode} supports, IPv4 first; empty when the mode is not in this build. */
     public static List<Support> families(ProxyMode mode) {
         return List.copyOf(REGISTRY.getOrDefault(mode, Map.of()).values());
     }
@@ -91,6 +117,16 @@ public final class Modes {
     public static String available() {
         List<String> out = new ArrayList<>();
         REGISTRY.values().forEach(byFamily -> byFamily.values().forEach(s -> out.add(s.describe())));
-        return out.isEmpty() ? "none" : String.join(", ", Collections.unmodifiableList(out));
+        return out.isEmpty() ? "none" : String.join(", ", out);
+    }
+
+    private static String withBackend() {
+        List<String> out = new ArrayList<>();
+        REGISTRY.forEach((m, byFamily) -> {
+            if (byFamily.values().stream().anyMatch(s -> s.backend().isPresent())) {
+                out.add(m.wireName());
+            }
+        });
+        return out.isEmpty() ? "none" : String.join(", ", out);
     }
 }

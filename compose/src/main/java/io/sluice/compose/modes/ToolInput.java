@@ -15,6 +15,11 @@ public interface ToolInput {
     /** The parts, in the order they must be applied. */
     List<Part> parts(RuleSet rules);
 
+    /** The part {@code sluice render} prints when no {@code --part} is given; the first by default. */
+    default String mainPart(List<Part> parts) {
+        return parts.get(0).name();
+    }
+
     /**
      * One part: its name ({@code --part}), the command that reads it on standard input, and the text.
      */
