@@ -195,7 +195,11 @@ public final class StateFile {
     }
 
     /** A field of the wrong type: the path Jackson reports, the value, and the line of that field. */
-    private static String fieldError(YamlFile.Document doc, String name, Exception e) {
+    private static String fieldError(YamlFile.Document doc, String name, Exception thrown) {
+        Throwable e = thrown;
+        while (!(e instanceof JacksonException) && e.getCause() != null && e.getCause() != e) {
+            e = e.getCause(); // fabric8 wraps Jackson's exception, which has the path
+        }
         StringBuilder field = new StringBuilder();
         StringBuilder pointer = new StringBuilder();
         if (e instanceof JacksonException je) {
@@ -211,9 +215,10 @@ public final class StateFile {
         }
         JsonNode value = doc.root().at(pointer.toString());
         String message = e instanceof JacksonException je && je.getOriginalMessage() != null ? je.getOriginalMessage() : e.getMessage();
-        return doc.where(pointer.toString()) + ": " + name + ": field " + (field.length() == 0 ? "?" : field)
-                + (value.isMissingNode() ? "" : ": value '" + value.asString(value.toString()) + "'")
-                + " cannot be read: " + firstLine(message);
+        boolean scalar = value.isValueNode();
+        return doc.where(pointer.toString()) + ": " + name + ": " + (field.length() == 0 ? "" : "field " + field + ": ")
+                + (scalar ? "value '" + value.asString(value.toString()) + "' " : "")
+                + "cannot be read: " + firstLine(message);
     }
 
     /** The field named first in a Normalizer message ("Service/ns/n spec.type: unknown value …"). */
