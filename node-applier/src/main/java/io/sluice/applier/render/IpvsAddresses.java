@@ -140,7 +140,10 @@ public final class IpvsAddresses {
         return (b[0] & 0xff) + "." + (b[1] & 0xff) + "." + (b[2] & 0xff) + "." + (b[3] & 0xff);
     }
 
-    /** RFC 5952: lower-case hex, leading zeros dropped, the first longest run (≥ 2) of zero words as ::. */
+    /**
+     * RFC 5952 as glibc's inet_ntop writes it (ipvsadm and ipset use it): lower-case hex, leading
+     * zeros dropped, the first longest run (≥ 2) of zero words as ::, IPv4-mapped with a dotted tail.
+     */
     private static String format6(byte[] b) {
         int[] w = new int[8];
         for (int i = 0; i < 8; i++) {
@@ -160,6 +163,10 @@ public final class IpvsAddresses {
             i = Math.max(i, j);
         }
         StringBuilder out = new StringBuilder();
+        if (bestStart == 0 && (bestLen == 6 || (bestLen == 5 && w[5] == 0xffff))) {
+            // glibc's inet_ntop writes IPv4-compatible and IPv4-mapped addresses with a dotted tail
+            return (bestLen == 5 ? "::ffff:" : "::") + format4(java.util.Arrays.copyOfRange(b, 12, 16));
+        }
         for (int i = 0; i < 8; i++) {
             if (i == bestStart) {
                 out.append("::");
