@@ -1,14 +1,18 @@
 package io.sluice.compose;
 
 import io.sluice.applier.backend.ApplyException;
+import io.sluice.applier.backend.Exec;
 import io.sluice.applier.backend.RuleBackend;
+import io.sluice.compose.config.KubeProxyConfigFile;
 import io.sluice.compose.config.ProxyConfig;
+import io.sluice.compose.input.InputException;
 import io.sluice.compose.modes.Modes;
 import io.sluice.compose.modes.ProxyMode;
 import java.io.File;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -29,7 +33,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "cleanup", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Remove every rule, chain, table, set and virtual server Sluice installed on this node, like",
-                "`kube-proxy --cleanup`. Run it after stopping the applier; other software's rules are left alone."},
+                "`kube-proxy --cleanup`. Run it after stopping the applier; other software's iptables rules and nftables",
+                "tables are left alone. IPVS virtual servers carry no owner mark: as kube-proxy's, the ipvs cleanup removes",
+                "every virtual server of the family except those in the config's ipvs.excludeCIDRs."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:nothing of Sluice's is left (including: there was nothing)", "1:a cleanup failed (the error says which)", "2:bad command line"})
 final class CleanupCommand implements Callable<Integer> {
@@ -46,6 +52,9 @@ final class CleanupCommand implements Callable<Integer> {
     @Option(names = "--netns", paramLabel = "NS", description = "Clean up inside this network namespace instead of the host's.")
     String netns;
 
+    @Option(names = "--config", paramLabel = "FILE", description = "kube-proxy's KubeProxyConfiguration file; its ipvs.excludeCIDRs are kept.")
+    Path config;
+
     @Spec
     CommandSpec spec;
 
@@ -59,6 +68,16 @@ final class CleanupCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             err.println("error: --mode " + mode + ": expected one of " + ProxyMode.choices() + ", all");
             return 2;
+        }
+        ProxyConfig proxy = ProxyConfig.defaults();
+        if (config != null) {
+            try {
+                proxy = KubeProxyConfigFile.load(config).config(); // its warnings are about running, not cleaning up
+            } catch (InputException e) {
+                e.problems().forEach(p -> err.println("error: " + p));
+                err.flush();
+                return 1;
+            }
         }
         List<String> prefix = netns == null ? List.of() : List.of("ip", "netns", "exec", netns);
         String where = netns == null ? "on this node" : "in netns " + netns;
@@ -76,7 +95,7 @@ final class CleanupCommand implements Callable<Integer> {
                 continue;
             }
             for (Modes.Support s : families) {
-                failed |= !cleanup(s, prefix, where, done, out, err);
+                failed |= !cleanup(s, proxy, prefix, where, done, out, err);
             }
         }
         out.flush();
@@ -85,7 +104,8 @@ final class CleanupCommand implements Callable<Integer> {
     }
 
     /** Cleans up one mode and family; a backend already cleaned (nftables' serves both families) is not run twice. */
-    private static boolean cleanup(Modes.Support s, List<String> prefix, String where, Set<String> done, PrintWriter out, PrintWriter err) {
+    private static boolean cleanup(Modes.Support s, ProxyConfig proxy, List<String> prefix, String where, Set<String> done,
+            PrintWriter out, PrintWriter err) {
         if (s.backend().isEmpty()) {
             out.printf("%s: skipped, this build of Sluice has no backend for it, so it cannot have installed anything%n", s.describe());
             return true;
@@ -95,7 +115,17 @@ final class CleanupCommand implements Callable<Integer> {
             out.printf("%s: skipped, %s is not installed, so Sluice cannot have installed anything with it%n", s.describe(), missing.get());
             return true;
         }
-        try (RuleBackend backend = s.createBackend(ProxyConfig.defaults(), prefix)) {
+        if (!s.probe().isEmpty()) {
+            List<String> probe = new ArrayList<>(prefix);
+            probe.addAll(s.probe());
+            Optional<String> failed = probeFailure(probe);
+            if (failed.isPresent()) {
+                out.printf("%s: skipped, `%s` failed (%s): the backend needs it before it installs anything%n", s.describe(),
+                        String.join(" ", s.probe()), failed.get());
+                return true;
+            }
+        }
+        try (RuleBackend backend = s.createBackend(proxy, prefix)) {
             if (!done.add(backend.describe())) {
                 return true;
             }
@@ -105,6 +135,16 @@ final class CleanupCommand implements Callable<Integer> {
         } catch (ApplyException e) {
             err.printf("error: %s: cleanup failed %s: %s%n", s.describe(), where, e.getMessage());
             return false;
+        }
+    }
+
+    /** Empty when the probe command succeeds, else what it said. */
+    private static Optional<String> probeFailure(List<String> command) {
+        try {
+            Exec.Result r = Exec.system().run(command, null, Duration.ofSeconds(30));
+            return r.ok() ? Optional.empty() : Optional.of(r.stderr().isBlank() ? "exit " + r.exitCode() : r.stderr().strip().lines().findFirst().orElse(""));
+        } catch (Exec.ExecException e) {
+            return Optional.of(e.getMessage());
         }
     }
 

@@ -70,7 +70,7 @@ final class RenderCommand implements Callable<Integer> {
             Modes.Support support = Modes.get(proxy.mode(), family);
             NodeContext ctx = NodeContexts.fromNode(n, proxy);
             RuleSet rules = support.renderer().create(proxy).render(loaded.image(), ctx, proxy.renderOptions(family));
-            ToolInput.Part chosen = choose(support.toolInput().parts(rules), support);
+            ToolInput.Part chosen = choose(support.toolInput().parts(rules, proxy), support);
             out.print(chosen.text());
             out.flush();
             err.printf("sluice render: node %s, %s: %d services, %d endpoints; apply with: %s%n", nodeName, support.describe(),

@@ -68,10 +68,12 @@ class ApplierCommandTest {
     }
 
     @Test
-    void aModeThatCanOnlyBeRenderedIsRefusedUnlessDryRun() throws Exception {
-        assertThatThrownBy(() -> setup("--node", "node-1", "--mode", "ipvs"))
-                .isInstanceOf(InputException.class).hasMessageContaining("mode ipvs has no backend in this build of Sluice yet");
-        assertThat(setup("--node", "node-1", "--mode", "ipvs", "--dry-run-dir", dir.toString()).support().mode()).isEqualTo(ProxyMode.IPVS);
+    void everyModeHasABackendForTheApplier() throws Exception {
+        for (ProxyMode m : ProxyMode.values()) {
+            ApplierCommand.Setup s = setup("--node", "node-1", "--mode", m.wireName());
+            assertThat(s.support().mode()).isEqualTo(m);
+            assertThat(s.support().backend()).as(m.wireName()).isPresent();
+        }
     }
 
     @Test

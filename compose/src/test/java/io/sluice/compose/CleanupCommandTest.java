@@ -15,10 +15,11 @@ class CleanupCommandTest {
     }
 
     @Test
-    void aModeWithoutABackendCannotHaveInstalledAnythingAndIsSkipped() {
-        Cli.Result r = Cli.run("cleanup", "--mode", "ipvs", "--netns", "never-created");
+    void ipvsIsSkippedWhereItsBackendCannotHaveRun() {
+        // The namespace does not exist, so the probe (sysctl net.ipv4.vs.conntrack inside it) fails.
+        Cli.Result r = Cli.run("cleanup", "--mode", "ipvs", "--netns", "sluice-never-created");
         assertThat(r.code()).as(r.toString()).isZero();
-        assertThat(r.out()).contains("ipvs (IPv4): skipped, this build of Sluice has no backend for it");
+        assertThat(r.out()).contains("ipvs (IPv4): skipped, ", "ipvs (IPv6): skipped, ");
     }
 
     @Test

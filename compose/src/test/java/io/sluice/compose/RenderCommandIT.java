@@ -99,18 +99,27 @@ class RenderCommandIT {
     }
 
     @Test
-    void ipvsPartsFeedIpsetAndIptablesAndIpvsadmWhereTheKernelHasIpVs() {
+    void ipvsPartsFeedIpsetAndIptablesAndTheNodeAndIpvsadmPartsWhereTheKernelHasIpVs() {
         Cli.Result ipset = Cli.run("render", "--state", LAB, "--node", "node-1", "--mode", "ipvs", "--part", "ipset");
         Netns.execOkWithInput(ns, ipset.out(), "ipset", "restore");
         assertThat(Netns.execOk(ns, "ipset", "list", "SLUICE-CLUSTER-IP").stdout()).contains("10.96.0.10,tcp:80");
         Cli.Result iptables = Cli.run("render", "--state", LAB, "--node", "node-1", "--mode", "ipvs", "--part", "iptables");
         Netns.execOkWithInput(ns, iptables.out(), "iptables-restore", "--noflush");
-        assertThat(Netns.execOk(ns, "iptables-save").stdout()).contains("--match-set SLUICE-CLUSTER-IP");
+        assertThat(Netns.execOk(ns, "iptables-save").stdout()).contains("--match-set SLUICE-CLUSTER-IP", "-j SLUICE-SERVICES");
 
+        Cli.Result node = Cli.run("render", "--state", LAB, "--node", "node-1", "--mode", "ipvs", "--part", "node");
+        ExecResult script = Netns.execWithInput(ns, node.out(), "sh");
+        assumeTrue(script.ok(), () -> "skipped the node and ipvsadm parts: this kernel has no ip_vs or no dummy interfaces ("
+                + script.stderr().strip().lines().findFirst().orElse("") + ")");
         Cli.Result ipvsadm = Cli.run("render", "--state", LAB, "--node", "node-1", "--mode", "ipvs");
-        ExecResult restore = Netns.execWithInput(ns, ipvsadm.out(), "ipvsadm-restore");
-        assumeTrue(restore.ok(), () -> "skipped the ipvsadm part: this kernel has no ip_vs (" + restore.stderr().strip().lines().findFirst().orElse("") + ")");
+        Netns.execOkWithInput(ns, ipvsadm.out(), "ipvsadm-restore");
         assertThat(Netns.execOk(ns, "ipvsadm", "-Ln").stdout()).contains("10.96.0.10:80", "10.244.1.10:8080");
+        assertThat(Netns.execOk(ns, "ip", "addr", "show", "dev", "sluice-ipvs0").stdout()).contains("10.96.0.10/32");
+
+        Cli.Result cleanup = Cli.run("cleanup", "--netns", ns);
+        assertThat(cleanup.code()).as(cleanup.toString()).isZero();
+        assertThat(Netns.execOk(ns, "ipvsadm", "-Ln").stdout()).doesNotContain("10.96.0.10");
+        assertThat(Netns.execOk(ns, "iptables-save").stdout()).doesNotContain("SLUICE");
     }
 
     @Test

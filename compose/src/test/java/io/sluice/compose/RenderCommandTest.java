@@ -102,17 +102,17 @@ class RenderCommandTest {
         Cli.Result r = Cli.run("render", "--state", LAB, "--node", "node-1", "--mode", "ipvs");
         assertThat(r.code()).as(r.toString()).isZero();
         assertThat(r.out()).contains("-A -t 10.96.0.10:80 -s rr").doesNotContain("#ipset", "create SLUICE-");
-        assertThat(r.err()).contains("ipset (| ipset restore), iptables (| iptables-restore --noflush), addresses (| sh),"
+        assertThat(r.err()).contains("node (| sh), ipset (| ipset restore), iptables (| iptables-restore --noflush),"
                 + " ipvsadm (| ipvsadm-restore)");
         assertThat(Cli.run("render", "--state", LAB, "--node", "node-1", "--mode", "ipvs", "--part", "ipset").out())
                 .contains("create SLUICE-CLUSTER-IP hash:ip,port", "add SLUICE-CLUSTER-IP 10.96.0.10,tcp:80");
         assertThat(Cli.run("render", "--state", LAB, "--node", "node-1", "--mode", "ipvs", "--part", "iptables").out())
                 .startsWith("*").contains("SLUICE-").endsWith("COMMIT\n");
-        assertThat(Cli.run("render", "--state", LAB, "--node", "node-1", "--mode", "ipvs", "--part", "addresses").out())
-                .contains("ip addr replace 10.96.0.10/32 dev sluice-ipvs0");
+        assertThat(Cli.run("render", "--state", LAB, "--node", "node-1", "--mode", "ipvs", "--part", "node").out())
+                .startsWith("set -e\nsysctl -w net.ipv4.vs.conntrack=1").contains("ip address replace 10.96.0.10/32 dev sluice-ipvs0");
         Cli.Result bad = Cli.run("render", "--state", LAB, "--node", "node-1", "--mode", "ipvs", "--part", "ipvs");
         assertThat(bad.code()).isEqualTo(1);
-        assertThat(bad.err()).contains("--part ipvs: mode ipvs has the parts [ipset, iptables, addresses, ipvsadm]");
+        assertThat(bad.err()).contains("--part ipvs: mode ipvs has the parts [node, ipset, iptables, ipvsadm]");
     }
 
     @Test

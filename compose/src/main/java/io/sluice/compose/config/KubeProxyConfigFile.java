@@ -43,7 +43,8 @@ public final class KubeProxyConfigFile {
     private static final String WINDOWS = "Windows (mode kernelspace) only; Sluice programs Linux nodes";
     private static final String LOGGING = "Sluice logs through logback; configure it with -Dlogback.configurationFile=FILE";
     /** The ipvs fields Sluice applies in ipvs mode; the others are reported. */
-    static final Set<String> IPVS_APPLIED = Set.of("scheduler", "minSyncPeriod");
+    static final Set<String> IPVS_APPLIED = Set.of("scheduler", "minSyncPeriod", "strictARP", "excludeCIDRs", "tcpTimeout", "tcpFinTimeout",
+            "udpTimeout");
 
     /** The configuration and the warnings for fields that do not apply, ready to print. */
     public record Loaded(ProxyConfig config, List<String> warnings) {
@@ -270,24 +271,15 @@ public final class KubeProxyConfigFile {
         Duration tcp = s.duration("tcpTimeout", d.tcpTimeout());
         Duration tcpFin = s.duration("tcpFinTimeout", d.tcpFinTimeout());
         Duration udp = s.duration("udpTimeout", d.udpTimeout());
-        Map<String, String> why = new LinkedHashMap<>();
-        why.put("scheduler", "");
-        why.put("syncPeriod", SYNC_ON_CHANGE);
-        why.put("minSyncPeriod", "");
-        why.put("strictARP", "Sluice does not change arp_ignore/arp_announce; set net.ipv4.conf.all.arp_ignore=1 and arp_announce=2 on the node");
-        why.put("excludeCIDRs", "Sluice's cleanup removes only the IPVS virtual servers it lists in its own rules");
-        why.put("tcpTimeout", "Sluice does not change IPVS connection timeouts (ipvsadm --set)");
-        why.put("tcpFinTimeout", "Sluice does not change IPVS connection timeouts (ipvsadm --set)");
-        why.put("udpTimeout", "Sluice does not change IPVS connection timeouts (ipvsadm --set)");
-        why.forEach((field, reason) -> {
-            if (IPVS_APPLIED.contains(field)) {
-                s.modeUsed(field, ipvsMode);
-            } else if (mode == ProxyMode.IPVS) {
-                s.ignoredValue(field, reason);
-            } else {
-                s.modeUsed(field, ipvsMode);
+        // Every field but syncPeriod is applied in ipvs mode (scheduler by the renderer; strictARP, timeouts and
+        // excludeCIDRs by IpvsBackend); in the other modes kube-proxy ignores the section, and so do we, saying so.
+        for (String field : List.of("scheduler", "syncPeriod", "minSyncPeriod", "strictARP", "excludeCIDRs", "tcpTimeout",
+                "tcpFinTimeout", "udpTimeout")) {
+            if (!IPVS_APPLIED.contains(field)) {
+                s.ignoredValue(field, SYNC_ON_CHANGE);
             }
-        });
+            s.modeUsed(field, ipvsMode);
+        }
         s.finish();
         return construct("ipvs", () -> new ProxyConfig.Ipvs(scheduler, sync, minSync, strictArp, exclude, tcp, tcpFin, udp));
     }

@@ -2,6 +2,7 @@ package io.sluice.compose.modes;
 
 import io.sluice.applier.backend.IptablesJump;
 import io.sluice.applier.render.RuleSet;
+import io.sluice.compose.config.ProxyConfig;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,7 +31,7 @@ final class IptablesToolInput implements ToolInput {
     }
 
     @Override
-    public List<Part> parts(RuleSet rules) {
+    public List<Part> parts(RuleSet rules, ProxyConfig config) {
         Map<String, List<String>> sections = sections(rules.text());
         Map<String, List<IptablesJump>> byTable = new LinkedHashMap<>();
         jumps.forEach(j -> byTable.computeIfAbsent(j.table(), t -> new ArrayList<>()).add(j));

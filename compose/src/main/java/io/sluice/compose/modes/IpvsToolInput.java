@@ -4,14 +4,18 @@ import io.sluice.applier.render.IpvsNames;
 import io.sluice.applier.render.IpvsParts;
 import io.sluice.applier.render.IpvsRenderer;
 import io.sluice.applier.render.RuleSet;
+import io.sluice.compose.config.ProxyConfig;
+import java.time.Duration;
 import java.util.List;
 
 /**
- * IPVS mode's rule set as four parts, in the order a node without Sluice rules takes them: the
- * ipsets ({@code ipset restore}), the iptables rules that match them ({@code iptables-restore
- * --noflush}, jumps from the built-in chains included), the Service addresses held on the dummy
- * interface (a shell script of {@code ip} commands, as kube-proxy binds them to kube-ipvs0), and
- * the virtual servers ({@code ipvsadm-restore}).
+ * IPVS mode's rule set as the four inputs {@code IpvsBackend} feeds the kernel, in the order a node
+ * without Sluice rules takes them: {@code node}, a shell script doing what the backend does before
+ * any rule (kube-proxy's IPVS sysctls, strictARP, {@code ipvsadm --set} timeouts, the dummy
+ * interface, the Service addresses bound to it); the ipsets ({@code ipset restore}); the iptables
+ * rules that match them, jumps from the built-in chains included ({@code iptables-restore
+ * --noflush}); the virtual servers ({@code ipvsadm-restore}), the part printed by default.
+ * The node script mirrors {@code IpvsBackend.prepareNode}, {@code ensureInterface} and {@code bind}.
  */
 final class IpvsToolInput implements ToolInput {
     private final String iptablesRestore;
@@ -21,12 +25,12 @@ final class IpvsToolInput implements ToolInput {
     }
 
     @Override
-    public List<Part> parts(RuleSet rules) {
+    public List<Part> parts(RuleSet rules, ProxyConfig config) {
         IpvsParts p = IpvsRenderer.parts(rules);
         return List.of(
+                new Part("node", "sh", nodeScript(p.boundAddresses(), config.ipvs())),
                 new Part("ipset", "ipset restore", p.ipset()),
                 new Part("iptables", iptablesRestore + " --noflush", p.iptables()),
-                new Part("addresses", "sh", addresses(p.boundAddresses())),
                 new Part("ipvsadm", "ipvsadm-restore", p.ipvsadm()));
     }
 
@@ -36,12 +40,28 @@ final class IpvsToolInput implements ToolInput {
         return "ipvsadm";
     }
 
-    private static String addresses(List<String> bound) {
-        StringBuilder out = new StringBuilder("ip link add " + IpvsNames.DUMMY_INTERFACE + " type dummy 2>/dev/null || true\n");
+    private static String nodeScript(List<String> bound, ProxyConfig.Ipvs ipvs) {
+        StringBuilder out = new StringBuilder("set -e\n");
+        out.append("sysctl -w net.ipv4.vs.conntrack=1 net.ipv4.vs.expire_nodest_conn=1 net.ipv4.vs.expire_quiescent_template=1"
+                + " net.ipv4.ip_forward=1");
+        if (ipvs.strictARP()) {
+            out.append(" net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2");
+        }
+        out.append('\n');
+        if (!ipvs.tcpTimeout().isZero() || !ipvs.tcpFinTimeout().isZero() || !ipvs.udpTimeout().isZero()) {
+            out.append("ipvsadm --set ").append(seconds(ipvs.tcpTimeout())).append(' ').append(seconds(ipvs.tcpFinTimeout()))
+                    .append(' ').append(seconds(ipvs.udpTimeout())).append('\n');
+        }
+        out.append("ip link show dev ").append(IpvsNames.DUMMY_INTERFACE).append(" >/dev/null 2>&1 || ip link add ")
+                .append(IpvsNames.DUMMY_INTERFACE).append(" type dummy\n");
         for (String a : bound) {
-            out.append("ip addr replace ").append(a).append(a.contains(":") ? "/128" : "/32")
+            out.append("ip address replace ").append(a).append(a.contains(":") ? "/128" : "/32")
                     .append(" dev ").append(IpvsNames.DUMMY_INTERFACE).append('\n');
         }
         return out.toString();
+    }
+
+    private static String seconds(Duration d) {
+        return Long.toString(d.toSeconds());
     }
 }

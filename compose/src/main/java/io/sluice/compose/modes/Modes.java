@@ -1,7 +1,9 @@
 package io.sluice.compose.modes;
 
+import io.sluice.applier.backend.Exec;
 import io.sluice.applier.backend.IptablesJump;
 import io.sluice.applier.backend.IptablesRestoreBackend;
+import io.sluice.applier.backend.IpvsBackend;
 import io.sluice.applier.backend.NftablesBackend;
 import io.sluice.applier.backend.RuleBackend;
 import io.sluice.applier.render.IptablesRenderer;
@@ -48,9 +50,12 @@ public final class Modes {
      * @param toolInput the rendered rules as input for the kernel tools, as {@code sluice render} prints them
      * @param tools     commands the backend runs; when one is missing from the node nothing of this
      *                  mode can have been installed there, so cleanup skips it
+     * @param probe     a command (run behind the prefix) the backend's first step needs to succeed;
+     *                  when it fails nothing of this mode can have been installed, so cleanup skips
+     *                  it (IPVS: the kernel has no ip_vs); empty for none
      */
     public record Support(ProxyMode mode, IpFamily family, RendererFactory renderer, Optional<BackendFactory> backend,
-            ToolInput toolInput, List<String> tools) {
+            ToolInput toolInput, List<String> tools, List<String> probe) {
         public Support {
             Objects.requireNonNull(mode, "mode");
             Objects.requireNonNull(family, "family");
@@ -58,6 +63,7 @@ public final class Modes {
             Objects.requireNonNull(backend, "backend");
             Objects.requireNonNull(toolInput, "toolInput");
             tools = List.copyOf(tools);
+            probe = List.copyOf(probe);
         }
 
         /** The backend; the error says that this build can only render the mode. */
@@ -73,17 +79,21 @@ public final class Modes {
     }
 
     private static final Map<ProxyMode, Map<IpFamily, Support>> REGISTRY = new EnumMap<>(ProxyMode.class);
+    private static final List<String> NO_PROBE = List.of();
+    /** IpvsBackend sets net.ipv4.vs.conntrack before anything else; without ip_vs the sysctl does not exist. */
+    private static final List<String> IPVS_PROBE = List.of("sysctl", "-n", "net.ipv4.vs.conntrack");
 
     static {
         for (IpFamily f : IpFamily.values()) {
             String restore = IptablesRestoreBackend.restoreBinary(f, false);
             String tool = restore.substring(0, restore.length() - "-restore".length());
             register(ProxyMode.IPTABLES, f, c -> new IptablesRenderer(), (c, prefix) -> IptablesRestoreBackend.forFamily(f, false, prefix),
-                    new IptablesToolInput("iptables", restore, IptablesJump.defaults()), restore, tool + "-save", tool);
+                    new IptablesToolInput("iptables", restore, IptablesJump.defaults()), NO_PROBE, restore, tool + "-save", tool);
             register(ProxyMode.NFTABLES, f, c -> new NftablesRenderer(), (c, prefix) -> new NftablesBackend(prefix),
-                    ToolInput.asIs("nftables", "nft -f -"), "nft");
-            register(ProxyMode.IPVS, f, c -> new IpvsRenderer(new IpvsOptions(c.ipvs().scheduler())), null,
-                    new IpvsToolInput(restore), "ipvsadm", "ipset", restore);
+                    ToolInput.asIs("nftables", "nft -f -"), NO_PROBE, "nft");
+            register(ProxyMode.IPVS, f, c -> new IpvsRenderer(new IpvsOptions(c.ipvs().scheduler())),
+                    (c, prefix) -> new IpvsBackend(Exec.system(), prefix, f, false, IpvsBackend.DEFAULT_TIMEOUT, ipvsSettings(c)),
+                    new IpvsToolInput(restore), IPVS_PROBE, "ipvsadm", "ipset", restore, "sysctl", "ip");
         }
     }
 
@@ -91,9 +101,15 @@ public final class Modes {
     }
 
     private static void register(ProxyMode mode, IpFamily family, RendererFactory renderer, BackendFactory backend,
-            ToolInput toolInput, String... tools) {
+            ToolInput toolInput, List<String> probe, String... tools) {
         REGISTRY.computeIfAbsent(mode, m -> new EnumMap<>(IpFamily.class))
-                .put(family, new Support(mode, family, renderer, Optional.ofNullable(backend), toolInput, List.of(tools)));
+                .put(family, new Support(mode, family, renderer, Optional.ofNullable(backend), toolInput, List.of(tools), probe));
+    }
+
+    /** The node-level settings of kube-proxy's ipvs section, which the IPVS backend applies. */
+    static IpvsBackend.Settings ipvsSettings(ProxyConfig c) {
+        ProxyConfig.Ipvs ipvs = c.ipvs();
+        return new IpvsBackend.Settings(ipvs.strictARP(), ipvs.tcpTimeout(), ipvs.tcpFinTimeout(), ipvs.udpTimeout(), ipvs.excludeCIDRs());
     }
 
     /** The support for {@code mode} and {@code family}, if this build has it. */

@@ -1,6 +1,7 @@
 package io.sluice.compose.modes;
 
 import io.sluice.applier.render.RuleSet;
+import io.sluice.compose.config.ProxyConfig;
 import java.util.List;
 import java.util.Objects;
 
@@ -12,8 +13,8 @@ import java.util.Objects;
  */
 @FunctionalInterface
 public interface ToolInput {
-    /** The parts, in the order they must be applied. */
-    List<Part> parts(RuleSet rules);
+    /** The parts, in the order they must be applied; {@code config} is what the backend would run with. */
+    List<Part> parts(RuleSet rules, ProxyConfig config);
 
     /** The part {@code sluice render} prints when no {@code --part} is given; the first by default. */
     default String mainPart(List<Part> parts) {
@@ -33,6 +34,6 @@ public interface ToolInput {
 
     /** A rule set whose text the tool takes unchanged (nftables: {@code nft -f -}). */
     static ToolInput asIs(String name, String tool) {
-        return rules -> List.of(new Part(name, tool, rules.text()));
+        return (rules, config) -> List.of(new Part(name, tool, rules.text()));
     }
 }

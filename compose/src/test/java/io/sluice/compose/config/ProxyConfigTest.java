@@ -126,8 +126,11 @@ class ProxyConfigTest {
         assertThat(l.config().masqueradeBit()).isEqualTo(12);
         assertThat(l.config().ipvs().scheduler()).isEqualTo("lc");
         assertThat(l.config().minSyncPeriod()).isEqualTo(Duration.ofSeconds(1));
-        assertThat(l.warnings()).singleElement().asString().contains("field ipvs.strictARP does not apply to Sluice: Sluice does not"
-                + " change arp_ignore/arp_announce");
+        assertThat(l.config().ipvs().strictARP()).isTrue();
+        assertThat(l.warnings()).isEmpty(); // strictARP is applied by the IPVS backend
+        KubeProxyConfigFile.Loaded other = KubeProxyConfigFile.load(write(HEAD + "mode: iptables\nipvs:\n  strictARP: true\n"));
+        assertThat(other.warnings()).singleElement().asString().contains("field ipvs.strictARP does not apply to Sluice: it is read"
+                + " only in mode ipvs (kube-proxy reads it there only too) and the mode is iptables; ignored");
     }
 
     @Test
