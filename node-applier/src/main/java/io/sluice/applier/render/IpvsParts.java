@@ -103,6 +103,47 @@ public record IpvsParts(IpFamily family, String ipvsadm, String ipset, String ip
         return out.toString();
     }
 
+    /**
+     * A POSIX shell script that gives a node with no Sluice rules the complete IPVS-mode Service
+     * behaviour of these parts: kube-proxy's sysctls, the dummy interface and its addresses, then
+     * {@code ipset restore}, {@code iptables-restore --noflush} ({@code ip6tables-restore} for
+     * IPv6) and {@code ipvsadm -R}, each fed its part. It uses {@code ipvsadm -R}, not
+     * {@code ipvsadm-restore}, because the latter first clears every virtual server, the other
+     * family's too. Not for a node that already has Sluice rules: the jumps would be appended twice
+     * ({@code sluice cleanup --mode ipvs} first, or let the applier's backend do it).
+     */
+    public String shellScript() {
+        String fam = family.name().toLowerCase(Locale.ROOT);
+        String dev = IpvsNames.DUMMY_INTERFACE;
+        StringBuilder out = new StringBuilder("#!/bin/sh\n")
+                .append("# Sluice IPVS mode (").append(fam).append(") for a node with no Sluice rules yet. Run as root.\n")
+                .append("set -e\n")
+                .append("modprobe ip_vs 2>/dev/null || true\n")
+                .append("sysctl -q -w net.ipv4.vs.conntrack=1 net.ipv4.vs.expire_nodest_conn=1"
+                        + " net.ipv4.vs.expire_quiescent_template=1 net.ipv4.ip_forward=1\n")
+                .append("ip link show dev ").append(dev).append(" >/dev/null 2>&1 || ip link add ").append(dev)
+                .append(" type dummy\n");
+        for (String a : boundAddresses) {
+            out.append("ip addr replace ").append(a).append(a.indexOf(':') >= 0 ? "/128" : "/32").append(" dev ")
+                    .append(dev).append('\n');
+        }
+        heredoc(out, "ipset restore -exist", ipset);
+        heredoc(out, (family == IpFamily.IPV6 ? "ip6tables-restore" : "iptables-restore") + " --noflush -w", iptables);
+        heredoc(out, "ipvsadm -R", ipvsadm);
+        return out.toString();
+    }
+
+    private static void heredoc(StringBuilder out, String command, String input) {
+        if (input.isBlank()) {
+            return;
+        }
+        out.append(command).append(" <<'SLUICE_EOF'\n").append(input);
+        if (!input.endsWith("\n")) {
+            out.append('\n');
+        }
+        out.append("SLUICE_EOF\n");
+    }
+
     /** The iptables part without the jumps from built-in chains: what the backend restores. */
     public String iptablesSluiceChains() {
         return IpvsIptables.withoutJumps(iptables);

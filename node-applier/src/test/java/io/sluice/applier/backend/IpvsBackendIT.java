@@ -94,6 +94,24 @@ class IpvsBackendIT {
     }
 
     @Test
+    void theRenderedShellScriptAloneGivesAFreshNodeEverythingAndTheBackendThenHasNothingToSend() throws Exception {
+        String ns = NS.create("script");
+        RuleSet all = IpvsScenarios.render(IpvsScenarios.everything(), IpFamily.IPV4);
+
+        run(ns, IpvsRenderer.parts(all).shellScript(), "sh");
+        assertKernelHolds(ns, all);
+
+        java.util.List<String> commands = new java.util.ArrayList<>();
+        Exec recording = (command, stdin, timeout) -> {
+            commands.add(String.join(" ", command.subList(4, command.size())));
+            return EXEC.run(command, stdin, timeout);
+        };
+        new IpvsBackend(recording, in(ns), IpFamily.IPV4, false, TIMEOUT, IpvsBackend.Settings.defaults()).apply(all);
+        assertThat(commands).doesNotContain("ipvsadm -R", "ipset restore -exist", "ip -batch -");
+        assertKernelHolds(ns, all);
+    }
+
+    @Test
     void bothFamiliesShareTheNamespaceWithoutTouchingEachOther() throws Exception {
         String ns = NS.create("dual");
         RuleSet v4 = IpvsScenarios.render(IpvsScenarios.behaviour("dual-stack"), IpFamily.IPV4);

@@ -132,6 +132,14 @@ class IpvsKernelPartsIT {
         assertThat(r.ok()).as(r.describe()).isTrue();
     }
 
+    @ParameterizedTest
+    @EnumSource(IpFamily.class)
+    void shellScriptIsValidShell(IpFamily family) throws Exception {
+        String script = parts(IpvsScenarios.render(IpvsScenarios.everything(), family)).shellScript();
+        Exec.Result r = EXEC.run(List.of("sh", "-n"), script, TIMEOUT);
+        assertThat(r.ok()).as(r.describe()).isTrue();
+    }
+
     @Test
     void setPhaseSendsOnlyDifferencesWhetherItRemembersOrRereadsTheKernel() throws Exception {
         String ns = NS.create("setsync");

@@ -320,6 +320,21 @@ class IpvsRendererTest {
     }
 
     @Test
+    void shellScriptFeedsEachPartToItsTool() {
+        IpvsParts v4 = IpvsRenderer.parts(new IpvsRenderer().render(image(Behaviours.all().get("cluster-ip")), NODE1,
+                RenderOptions.defaults(CLUSTER_CIDR)));
+        String script = v4.shellScript();
+        assertThat(script).startsWith("#!/bin/sh\n").contains("ip addr replace 172.30.0.41/32 dev sluice-ipvs0\n")
+                .contains("ipset restore -exist <<'SLUICE_EOF'\n" + v4.ipset() + "SLUICE_EOF\n")
+                .contains("iptables-restore --noflush -w <<'SLUICE_EOF'\n" + v4.iptables() + "SLUICE_EOF\n")
+                .contains("ipvsadm -R <<'SLUICE_EOF'\n" + v4.ipvsadm() + "SLUICE_EOF\n")
+                .doesNotContain("ipvsadm-restore");
+        IpvsParts v6 = IpvsRenderer.parts(new IpvsRenderer().render(image(Behaviours.all().get("dual-stack")), NODE1,
+                new RenderOptions(IpFamily.IPV6, List.of(CLUSTER_CIDR, Behaviours.CLUSTER_CIDR6), 14, false, List.of())));
+        assertThat(v6.shellScript()).contains("ip6tables-restore --noflush -w <<").contains("ip addr replace fd00:30::62/128");
+    }
+
+    @Test
     void refusesToReadARuleSetOfAnotherMode() {
         RuleSet iptables = new IptablesRenderer().render(ClusterImage.empty(), NODE1, RenderOptions.defaults(CLUSTER_CIDR));
         assertThatThrownBy(() -> IpvsRenderer.parts(iptables)).hasMessageContaining("mode iptables");
