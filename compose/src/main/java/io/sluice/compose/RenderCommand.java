@@ -50,7 +50,8 @@ final class RenderCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "kube-proxy's KubeProxyConfiguration file (kubeproxy.config.k8s.io/v1alpha1).")
     Path config;
 
-    @Option(names = "--part", paramLabel = "PART", description = "Which part to print when the mode has several (ipvs: ipset, iptables, ipvsadm).")
+    @Option(names = "--part", paramLabel = "PART", description = "Which part to print when the mode has several (ipvs: node, ipset, iptables,"
+            + " ipvsadm (default), or script: all of them as one shell script).")
     String part;
 
     @Spec
@@ -70,7 +71,7 @@ final class RenderCommand implements Callable<Integer> {
             Modes.Support support = Modes.get(proxy.mode(), family);
             NodeContext ctx = NodeContexts.fromNode(n, proxy);
             RuleSet rules = support.renderer().create(proxy).render(loaded.image(), ctx, proxy.renderOptions(family));
-            ToolInput.Part chosen = choose(support.toolInput().parts(rules, proxy), support);
+            ToolInput.Part chosen = choose(support.toolInput().parts(rules, proxy), support.toolInput().alternatives(rules, proxy), support);
             out.print(chosen.text());
             out.flush();
             err.printf("sluice render: node %s, %s: %d services, %d endpoints; apply with: %s%n", nodeName, support.describe(),
@@ -113,14 +114,22 @@ final class RenderCommand implements Callable<Integer> {
         throw new InputException("--node NAME is required (or a --config whose hostnameOverride names the node)");
     }
 
-    private ToolInput.Part choose(List<ToolInput.Part> parts, Modes.Support support) throws InputException {
+    private ToolInput.Part choose(List<ToolInput.Part> parts, List<ToolInput.Part> alternatives, Modes.Support support)
+            throws InputException {
         String wanted = part != null ? part : support.toolInput().mainPart(parts);
         if (part == null && parts.size() > 1) {
             spec.commandLine().getErr().println("note: mode " + support.mode() + " has " + parts.size() + " parts; on a node without"
-                    + " Sluice rules apply them in this order: " + String.join(", ", parts.stream().map(p -> p.name() + " (| " + p.tool() + ")").toList())
+                    + " Sluice rules apply them in this order: " + describe(parts)
+                    + (alternatives.isEmpty() ? "" : "; or all at once: " + describe(alternatives))
                     + ". Printing '" + wanted + "'; print the others with --part NAME");
         }
-        return parts.stream().filter(p -> p.name().equals(wanted)).findFirst().orElseThrow(() -> new InputException(
-                "--part " + wanted + ": mode " + support.mode() + " has the parts " + parts.stream().map(ToolInput.Part::name).toList()));
+        List<ToolInput.Part> all = new java.util.ArrayList<>(parts);
+        all.addAll(alternatives);
+        return all.stream().filter(p -> p.name().equals(wanted)).findFirst().orElseThrow(() -> new InputException(
+                "--part " + wanted + ": mode " + support.mode() + " has the parts " + all.stream().map(ToolInput.Part::name).toList()));
+    }
+
+    private static String describe(List<ToolInput.Part> parts) {
+        return String.join(", ", parts.stream().map(p -> p.name() + " (| " + p.tool() + ")").toList());
     }
 }

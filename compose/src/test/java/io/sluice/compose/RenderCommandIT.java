@@ -107,6 +107,10 @@ class RenderCommandIT {
         Netns.execOkWithInput(ns, iptables.out(), "iptables-restore", "--noflush");
         assertThat(Netns.execOk(ns, "iptables-save").stdout()).contains("--match-set SLUICE-CLUSTER-IP", "-j SLUICE-SERVICES");
 
+        for (String script : new String[] {"node", "script"}) {
+            String text = Cli.run("render", "--state", LAB, "--node", "node-1", "--mode", "ipvs", "--part", script).out();
+            assertThat(Netns.execWithInput(ns, text, "sh", "-n").ok()).as(script + " is valid sh").isTrue();
+        }
         Cli.Result node = Cli.run("render", "--state", LAB, "--node", "node-1", "--mode", "ipvs", "--part", "node");
         ExecResult script = Netns.execWithInput(ns, node.out(), "sh");
         assumeTrue(script.ok(), () -> "skipped the node and ipvsadm parts: this kernel has no ip_vs or no dummy interfaces ("

@@ -98,21 +98,26 @@ class RenderCommandTest {
     }
 
     @Test
-    void ipvsModePrintsTheIpvsadmPartAndNamesTheOthers() {
+    void ipvsModePrintsTheIpvsadmPartAndNamesTheOthers() throws IOException {
         Cli.Result r = Cli.run("render", "--state", LAB, "--node", "node-1", "--mode", "ipvs");
         assertThat(r.code()).as(r.toString()).isZero();
         assertThat(r.out()).contains("-A -t 10.96.0.10:80 -s rr").doesNotContain("#ipset", "create SLUICE-");
         assertThat(r.err()).contains("node (| sh), ipset (| ipset restore), iptables (| iptables-restore --noflush),"
-                + " ipvsadm (| ipvsadm-restore)");
+                + " ipvsadm (| ipvsadm-restore); or all at once: script (| sh)");
         assertThat(Cli.run("render", "--state", LAB, "--node", "node-1", "--mode", "ipvs", "--part", "ipset").out())
                 .contains("create SLUICE-CLUSTER-IP hash:ip,port", "add SLUICE-CLUSTER-IP 10.96.0.10,tcp:80");
         assertThat(Cli.run("render", "--state", LAB, "--node", "node-1", "--mode", "ipvs", "--part", "iptables").out())
                 .startsWith("*").contains("SLUICE-").endsWith("COMMIT\n");
         assertThat(Cli.run("render", "--state", LAB, "--node", "node-1", "--mode", "ipvs", "--part", "node").out())
                 .startsWith("set -e\nsysctl -w net.ipv4.vs.conntrack=1").contains("ip address replace 10.96.0.10/32 dev sluice-ipvs0");
+        assertThat(Cli.run("render", "--state", LAB, "--node", "node-1", "--mode", "ipvs", "--part", "script", "--config",
+                write("kp.yaml", "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\n"
+                        + "ipvs:\n  strictARP: true\n  tcpTimeout: 15m\n").toString()).out())
+                .startsWith("#!/bin/sh\n").contains("ipset restore -exist", "ipvsadm -R", "10.96.0.10")
+                .endsWith("sysctl -w net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2\nipvsadm --set 900 0 0\n");
         Cli.Result bad = Cli.run("render", "--state", LAB, "--node", "node-1", "--mode", "ipvs", "--part", "ipvs");
         assertThat(bad.code()).isEqualTo(1);
-        assertThat(bad.err()).contains("--part ipvs: mode ipvs has the parts [node, ipset, iptables, ipvsadm]");
+        assertThat(bad.err()).contains("--part ipvs: mode ipvs has the parts [node, ipset, iptables, ipvsadm, script]");
     }
 
     @Test

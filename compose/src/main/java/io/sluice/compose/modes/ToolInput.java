@@ -16,6 +16,14 @@ public interface ToolInput {
     /** The parts, in the order they must be applied; {@code config} is what the backend would run with. */
     List<Part> parts(RuleSet rules, ProxyConfig config);
 
+    /**
+     * Other forms of the same rules, each complete by itself (IPVS: one shell script doing every
+     * part); none by default.
+     */
+    default List<Part> alternatives(RuleSet rules, ProxyConfig config) {
+        return List.of();
+    }
+
     /** The part {@code sluice render} prints when no {@code --part} is given; the first by default. */
     default String mainPart(List<Part> parts) {
         return parts.get(0).name();
