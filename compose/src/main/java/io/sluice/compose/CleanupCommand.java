@@ -32,10 +32,11 @@ import picocli.CommandLine.Spec;
  * and is skipped with a note. Exit 0 when everything is gone (or nothing was there).
  */
 @Command(name = "cleanup", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Remove every rule, chain, table, set and virtual server Sluice installed on this node, like",
-                "`kube-proxy --cleanup`. Run it after stopping the applier; other software's iptables rules and nftables",
-                "tables are left alone. IPVS virtual servers carry no owner mark: as kube-proxy's, the ipvs cleanup removes",
-                "every virtual server of the family except those in the config's ipvs.excludeCIDRs."},
+        description = {"Remove every rule, chain, table, set and virtual server Sluice installed on",
+                "this node, like `kube-proxy --cleanup`. Run it after stopping the applier.",
+                "Other software's iptables rules and nftables tables are left alone. IPVS virtual",
+                "servers carry no owner mark: as kube-proxy's, the ipvs cleanup removes every",
+                "virtual server of the family but those in the config's ipvs.excludeCIDRs."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:nothing of Sluice's is left (including: there was nothing)", "1:a cleanup failed (the error says which)", "2:bad command line"})
 final class CleanupCommand implements Callable<Integer> {

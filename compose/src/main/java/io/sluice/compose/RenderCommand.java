@@ -26,12 +26,15 @@ import picocli.CommandLine.Spec;
  * printed, each naming file:line, object, field and value), 2 bad command line.
  */
 @Command(name = "render", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Print the rules the applier would program on one node, as input for the kernel tool as it stands:",
-                "on a node without Sluice rules, `sluice render … | iptables-restore --noflush` (ip6tables-restore with",
-                "--family ipv6, `nft -f -` for nftables; for ipvs each --part with the tool it names) gives the node",
-                "its complete Service behaviour. The state is ordinary Kubernetes YAML as `kubectl get -o yaml` prints it",
-                "(Services, EndpointSlices, Nodes; several documents or a List); the node's addresses and zone come",
-                "from its Node object. Warnings and notes go to standard error."},
+        description = {"Print what the applier would program on one node, as input for the kernel tool",
+                "as it stands. On a node without Sluice rules:",
+                "  sluice render … | iptables-restore --noflush   (ipv6: ip6tables-restore)",
+                "  sluice render … --mode nftables | nft -f -",
+                "  sluice render … --mode ipvs | ipvsadm-restore  (after the parts it names)",
+                "gives the node its complete Service behaviour. The state is Kubernetes YAML as",
+                "`kubectl get -o yaml` prints it: Services, EndpointSlices and Nodes, as several",
+                "documents or a List. The node's addresses and zone come from its Node object.",
+                "Warnings and notes go to standard error."},
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:rendered", "1:invalid input (each problem names file:line, object, field and value)", "2:bad command line"})
 final class RenderCommand implements Callable<Integer> {
