@@ -549,19 +549,22 @@ public final class KubeProxyConfigFile {
 
         /** A whole sub-tree Sluice does not apply (logging): every leaf reported, none type-checked. */
         void ignoredTree(String why) {
-            leaves(node, pointer, path);
+            if (node.isObject() && node.isEmpty()) {
+                zeroIgnored.add(path);
+            }
+            leaves(node, pointer, path, why);
         }
 
-        private void leaves(JsonNode n, String ptr, String fieldPath) {
+        private void leaves(JsonNode n, String ptr, String fieldPath, String why) {
             if (n.isObject() && !n.isEmpty()) {
                 for (Map.Entry<String, JsonNode> e : n.properties()) {
-                    leaves(e.getValue(), ptr + "/" + YamlFile.escape(e.getKey()), fieldPath + "." + e.getKey());
+                    leaves(e.getValue(), ptr + "/" + YamlFile.escape(e.getKey()), fieldPath + "." + e.getKey(), why);
                 }
             } else if (!n.isMissingNode() && !ptr.equals(pointer)) {
                 if (isZero(n)) {
                     zeroIgnored.add(fieldPath);
                 } else {
-                    warn(doc.line(ptr), fieldPath, LOGGING);
+                    warn(doc.line(ptr), fieldPath, why);
                 }
             }
         }
