@@ -103,6 +103,7 @@ public final class NftablesRenderer implements RuleRenderer {
         for (ResolvedServicePort sp : ServicePortResolver.resolve(image, options.family())) {
             services.add(sp.name().namespace() + "/" + sp.name().name());
             Plan p = Plan.of(sp, EndpointSelection.categorize(sp, node));
+            declareServiceChains(t, p); // before anything names them
             writeMapElements(t, p);
             writeServiceChains(t, x, p, node, options);
             endpointChains += p.eps().allReachable().size();
@@ -256,8 +257,6 @@ public final class NftablesRenderer implements RuleRenderer {
     private static void writeMapElements(NftTable.Builder t, Plan p) {
         ResolvedServicePort sp = p.sp();
         boolean any = p.eps().hasAnyEndpoints();
-        // Chains first: elements name them, and the chains' rules are written afterwards.
-        declareServiceChains(t, p);
         t.element(CLUSTER_IPS, sp.clusterIP(), null, null);
         if (p.hasInternal()) {
             t.element(SERVICE_IPS, p.key(sp.clusterIP()), null, "goto " + p.internalChain());
