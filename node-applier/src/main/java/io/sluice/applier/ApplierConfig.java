@@ -1,9 +1,11 @@
 package io.sluice.applier;
 
 import io.sluice.applier.render.RenderOptions;
+import io.sluice.schema.model.IpFamily;
 import io.sluice.schema.validate.IpLiterals;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -21,6 +23,12 @@ import java.util.regex.Pattern;
  * @param stateDir         the RocksDB snapshot store directory (required; created if missing)
  * @param clusterCidr      pod CIDR(s), comma-separated for dual stack (kube-proxy's --cluster-cidr); default empty
  * @param masqueradeBit    packet-mark bit for SNAT, 0-31; default 14 (kube-proxy's)
+ * @param masqueradeAll    masquerade all traffic to Service cluster IPs (kube-proxy's masqueradeAll); default false
+ * @param nodePortAddresses CIDRs (or {@code primary}) selecting the node addresses NodePorts answer on
+ *                         (kube-proxy's nodePortAddresses, keywords expanded); default empty: every local address
+ * @param family           the IP family this applier programs; default IPv4 (kube-proxy runs one proxier per family)
+ * @param metricsHost      address {@code /metrics} binds to; default 0.0.0.0
+ * @param healthHost       address {@code /healthz} and {@code /readyz} bind to; default 0.0.0.0
  * @param metricsPort      port of {@code /metrics}; default 10249; 0 picks a free port
  * @param healthPort       port of {@code /healthz} and {@code /readyz}; default 10256; 0 picks a free port
  * @param minSyncInterval  at most one sync per this interval, modulo bursts (kube-proxy's --iptables-min-sync-period);
@@ -48,6 +56,11 @@ public record ApplierConfig(
         Path stateDir,
         String clusterCidr,
         int masqueradeBit,
+        boolean masqueradeAll,
+        List<String> nodePortAddresses,
+        IpFamily family,
+        String metricsHost,
+        String healthHost,
         int metricsPort,
         int healthPort,
         Duration minSyncInterval,
@@ -65,6 +78,7 @@ public record ApplierConfig(
     public static final int DEFAULT_SYNC_BURST = 2;
     public static final Duration DEFAULT_DRIFT_CANARY_INTERVAL = Duration.ofSeconds(1);
     public static final Duration DEFAULT_DRIFT_FULL_CHECK_INTERVAL = Duration.ofSeconds(60);
+    public static final String DEFAULT_BIND_HOST = "0.0.0.0";
     /** /healthz turns 503 when a change has waited longer than this for a successful sync (kube-proxy: 2 x sync period). */
     public static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(60);
 
@@ -103,6 +117,12 @@ public record ApplierConfig(
         if (masqueradeBit < 0 || masqueradeBit > 31) {
             throw new IllegalArgumentException("masqueradeBit " + masqueradeBit + " is out of range 0-31");
         }
+        nodePortAddresses = nodePortAddresses == null ? List.of() : List.copyOf(nodePortAddresses);
+        family = family == null ? IpFamily.IPV4 : family;
+        metricsHost = host("metricsHost", metricsHost);
+        healthHost = host("healthHost", healthHost);
+        // Fails here, naming the value, rather than at the first sync.
+        new RenderOptions(family, splitCidrs(clusterCidr), masqueradeBit, masqueradeAll, nodePortAddresses);
         port("metricsPort", metricsPort);
         port("healthPort", healthPort);
         if (metricsPort != 0 && metricsPort == healthPort) {
@@ -138,7 +158,8 @@ public record ApplierConfig(
     public Builder toBuilder() {
         return new Builder(nodeName, clusterId, bootstrapServers, stateDir)
                 .eventsTopic(eventsTopic).deadLetterTopic(deadLetterTopic).clusterCidr(clusterCidr)
-                .masqueradeBit(masqueradeBit).metricsPort(metricsPort).healthPort(healthPort)
+                .masqueradeBit(masqueradeBit).masqueradeAll(masqueradeAll).nodePortAddresses(nodePortAddresses).family(family)
+                .metricsHost(metricsHost).healthHost(healthHost).metricsPort(metricsPort).healthPort(healthPort)
                 .minSyncInterval(minSyncInterval).maxSyncInterval(maxSyncInterval).syncBurst(syncBurst)
                 .driftCanaryInterval(driftCanaryInterval).driftFullCheckInterval(driftFullCheckInterval)
                 .kafkaProperties(kafkaProperties);
@@ -146,7 +167,21 @@ public record ApplierConfig(
 
     /** The renderer's options this config implies. */
     public RenderOptions renderOptions() {
-        return new RenderOptions(clusterCidr, masqueradeBit, false);
+        return new RenderOptions(family, splitCidrs(clusterCidr), masqueradeBit, masqueradeAll, nodePortAddresses);
+    }
+
+    private static List<String> splitCidrs(String cidrs) {
+        return cidrs.isEmpty() ? List.of() : java.util.Arrays.stream(cidrs.split(",")).map(String::strip).toList();
+    }
+
+    private static String host(String name, String value) {
+        if (value == null || value.isBlank()) {
+            return DEFAULT_BIND_HOST;
+        }
+        if (!IpLiterals.isIp(value.strip())) {
+            throw new IllegalArgumentException(name + " '" + value + "' is not an IP address");
+        }
+        return value.strip();
     }
 
     private static String required(String name, String value) {
@@ -192,6 +227,11 @@ public record ApplierConfig(
         private String deadLetterTopic;
         private String clusterCidr;
         private int masqueradeBit = RenderOptions.DEFAULT_MASQUERADE_BIT;
+        private boolean masqueradeAll;
+        private List<String> nodePortAddresses = List.of();
+        private IpFamily family = IpFamily.IPV4;
+        private String metricsHost;
+        private String healthHost;
         private int metricsPort = DEFAULT_METRICS_PORT;
         private int healthPort = DEFAULT_HEALTH_PORT;
         private Duration minSyncInterval;
@@ -212,6 +252,11 @@ public record ApplierConfig(
         public Builder deadLetterTopic(String v) { this.deadLetterTopic = v; return this; }
         public Builder clusterCidr(String v) { this.clusterCidr = v; return this; }
         public Builder masqueradeBit(int v) { this.masqueradeBit = v; return this; }
+        public Builder masqueradeAll(boolean v) { this.masqueradeAll = v; return this; }
+        public Builder nodePortAddresses(List<String> v) { this.nodePortAddresses = v; return this; }
+        public Builder family(IpFamily v) { this.family = v; return this; }
+        public Builder metricsHost(String v) { this.metricsHost = v; return this; }
+        public Builder healthHost(String v) { this.healthHost = v; return this; }
         public Builder metricsPort(int v) { this.metricsPort = v; return this; }
         public Builder healthPort(int v) { this.healthPort = v; return this; }
         public Builder minSyncInterval(Duration v) { this.minSyncInterval = v; return this; }
@@ -223,8 +268,9 @@ public record ApplierConfig(
 
         public ApplierConfig build() {
             return new ApplierConfig(nodeName, clusterId, bootstrapServers, eventsTopic, deadLetterTopic, stateDir,
-                    clusterCidr, masqueradeBit, metricsPort, healthPort, minSyncInterval, maxSyncInterval, syncBurst,
-                    driftCanaryInterval, driftFullCheckInterval, kafkaProperties);
+                    clusterCidr, masqueradeBit, masqueradeAll, nodePortAddresses, family, metricsHost, healthHost,
+                    metricsPort, healthPort, minSyncInterval, maxSyncInterval, syncBurst, driftCanaryInterval,
+                    driftFullCheckInterval, kafkaProperties);
         }
     }
 }

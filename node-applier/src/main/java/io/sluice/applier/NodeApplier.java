@@ -377,10 +377,10 @@ public final class NodeApplier extends AbstractVerticle {
         Router metricsRouter = Router.router(vertx);
         metricsRouter.get("/metrics").handler(this::scrape);
         metricsRouter.get("/healthz").handler(ctx -> answer(ctx, health.healthz(clock.instant())));
-        return vertx.createHttpServer().requestHandler(healthRouter).listen(config.healthPort(), "0.0.0.0")
+        return vertx.createHttpServer().requestHandler(healthRouter).listen(config.healthPort(), config.healthHost())
                 .compose(h -> {
                     healthServer = h;
-                    return vertx.createHttpServer().requestHandler(metricsRouter).listen(config.metricsPort(), "0.0.0.0");
+                    return vertx.createHttpServer().requestHandler(metricsRouter).listen(config.metricsPort(), config.metricsHost());
                 })
                 .map(m -> {
                     metricsServer = m;

@@ -35,6 +35,22 @@ class ApplierConfigTest {
     }
 
     @Test
+    void renderOptionsCarryFamilyMasqueradeAllAndNodePortAddresses() {
+        ApplierConfig c = ApplierConfig.builder("n", "c", "kafka:9092", DIR).family(io.sluice.schema.model.IpFamily.IPV6)
+                .clusterCidr("10.244.0.0/16,fd00:10:244::/56").masqueradeAll(true).nodePortAddresses(java.util.List.of("primary"))
+                .metricsHost("127.0.0.1").build();
+        assertThat(c.renderOptions()).isEqualTo(new io.sluice.applier.render.RenderOptions(io.sluice.schema.model.IpFamily.IPV6,
+                java.util.List.of("10.244.0.0/16", "fd00:10:244::/56"), 14, true, java.util.List.of("primary")));
+        assertThat(c.metricsHost()).isEqualTo("127.0.0.1");
+        assertThat(c.healthHost()).isEqualTo("0.0.0.0");
+        assertThat(c.toBuilder().build()).isEqualTo(c);
+        assertThatThrownBy(() -> ApplierConfig.builder("n", "c", "kafka:9092", DIR).healthHost("localhost").build())
+                .hasMessageContaining("healthHost 'localhost' is not an IP address");
+        assertThatThrownBy(() -> ApplierConfig.builder("n", "c", "kafka:9092", DIR).nodePortAddresses(java.util.List.of("eth0")).build())
+                .hasMessageContaining("nodePortAddresses entry 'eth0'");
+    }
+
+    @Test
     void portZeroMeansPickAFreeOneAndDualStackCidrsAreAccepted() {
         ApplierConfig c = ApplierConfig.builder("n", "c", "[::1]:9092,127.0.0.1:9093", DIR)
                 .metricsPort(0).healthPort(0).clusterCidr("10.244.0.0/16, fd00:10:244::/56").build();
