@@ -1,6 +1,7 @@
 package io.sluice.applier.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -38,6 +39,7 @@ public final class ApplierMetrics implements AutoCloseable {
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> tableGauges = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> tableValues = new ConcurrentHashMap<>();
     private final Timer syncDuration;
     private final Timer fullSyncDuration;
     private final Timer partialSyncDuration;
@@ -124,10 +126,20 @@ public final class ApplierMetrics implements AutoCloseable {
         lastQueuedMillis.set(at.toEpochMilli());
     }
 
-    /** Rules Sluice owns in each iptables table after the last sync (kubeproxy_sync_proxy_rules_iptables_total). */
+    /**
+     * Rules Sluice owns in each iptables table after the last sync: kube-proxy's gauge
+     * {@code kubeproxy_sync_proxy_rules_iptables_total{table}}. The Prometheus client reserves the
+     * {@code _total} suffix for counters (it strips it from gauge names), so this is registered as a
+     * function counter to keep kube-proxy's name; its value goes down when rules go, as kube-proxy's.
+     */
     public void iptablesRules(Map<String, Integer> byTable) {
-        byTable.forEach((table, n) -> tableGauge("kubeproxy.sync.proxy.rules.iptables.total", table,
-                "Rules Sluice owns in this iptables table").set(n));
+        byTable.forEach((table, n) -> tableValues.computeIfAbsent("iptables.total|" + table, k -> {
+            AtomicLong v = new AtomicLong();
+            keep(FunctionCounter.builder("kubeproxy.sync.proxy.rules.iptables", v, AtomicLong::get)
+                    .description("Rules Sluice owns in this iptables table (a gauge in meaning; see METRICS.md)")
+                    .tag("table", table).register(registry));
+            return v;
+        }).set(n));
     }
 
     /** Rules written to each iptables table by the last sync (kubeproxy_sync_proxy_rules_iptables_last). */
