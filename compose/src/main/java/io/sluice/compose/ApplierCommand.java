@@ -4,6 +4,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sluice.applier.ApplierConfig;
 import io.sluice.applier.NodeApplier;
+import io.sluice.applier.backend.ConntrackCleaner;
 import io.sluice.applier.backend.DryRunBackend;
 import io.sluice.applier.backend.RuleBackend;
 import io.sluice.applier.render.NodeContext;
@@ -89,12 +90,15 @@ final class ApplierCommand implements Callable<Integer> {
             err.flush();
             return 1;
         }
-        RuleBackend backend = dryRunDir != null ? new DryRunBackend(dryRunDir)
-                : setup.support().createBackend(setup.proxy(), netns == null ? List.of() : List.of("ip", "netns", "exec", netns));
+        List<String> prefix = netns == null ? List.of() : List.of("ip", "netns", "exec", netns);
+        RuleBackend backend = dryRunDir != null ? new DryRunBackend(dryRunDir) : setup.support().createBackend(setup.proxy(), prefix);
         Vertx vertx = Vertx.vertx();
         try {
             NodeApplier applier = new NodeApplier(setup.config(), setup.support().renderer().create(setup.proxy()), backend, setup.node(),
                     new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+            if (dryRunDir == null) {
+                applier.withConntrackCleaner(ConntrackCleaner.system(prefix));
+            }
             vertx.deployVerticle(applier).await(60, TimeUnit.SECONDS);
             System.out.printf("node-applier %s up (%s): health http://127.0.0.1:%d/healthz metrics http://127.0.0.1:%d/metrics (%s)%n",
                     setup.config().nodeName(), setup.support().describe(), applier.healthPort(), applier.metricsPort(), backend.describe());

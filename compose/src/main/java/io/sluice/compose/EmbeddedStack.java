@@ -8,6 +8,7 @@ import io.fabric8.mockwebserver.MockWebServer;
 import io.sluice.applier.AppliedSync;
 import io.sluice.applier.ApplierConfig;
 import io.sluice.applier.NodeApplier;
+import io.sluice.applier.backend.ConntrackCleaner;
 import io.sluice.applier.backend.DryRunBackend;
 import io.sluice.applier.backend.IptablesRestoreBackend;
 import io.sluice.applier.backend.RuleBackend;
@@ -194,14 +195,21 @@ public final class EmbeddedStack implements AutoCloseable {
         int index = options.nodes().indexOf(node) + 1;
         Path stateDir = options.stateDir().resolve("nodes").resolve(node);
         ApplierConfig config = ApplierConfig.builder(node, options.clusterId(), kafka.bootstrapServers(), stateDir)
-                .clusterCidr(CLUSTER_CIDR).metricsPort(0).healthPort(0).build();
+                .clusterCidr(CLUSTER_CIDR).metricsPort(0).healthPort(0)
+                // Every applier of the stack shares one Vert.x, which would share a port bound twice on
+                // 0.0.0.0: each node's healthCheckNodePort servers get their own loopback address.
+                .healthCheckBindAddresses(List.of("127.0.1." + index)).build();
+        List<String> prefix = options.lab() ? List.of("ip", "netns", "exec", lab.nodeNamespace(index)) : List.of();
         RuleBackend backend = options.lab()
-                ? new IptablesRestoreBackend(List.of("ip", "netns", "exec", lab.nodeNamespace(index)), "iptables-restore")
+                ? new IptablesRestoreBackend(prefix, "iptables-restore")
                 : new DryRunBackend(stateDir.resolve("rules"));
         NodeContext ctx = new NodeContext(node, options.lab() ? List.of(lab.nodeIp(index)) : List.of(), null);
         NodeApplier applier = new NodeApplier(config, new IptablesRenderer(), backend, ctx,
                 new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
         applier.onApplied(h.syncs::add);
+        if (options.lab()) {
+            applier.withConntrackCleaner(ConntrackCleaner.system(prefix));
+        }
         h.deploymentId = vertx.deployVerticle(applier).await(60, TimeUnit.SECONDS);
         h.applier = applier;
         LOG.info("node={} cluster={} applier up ({}): health http://127.0.0.1:{}/healthz metrics http://127.0.0.1:{}/metrics",

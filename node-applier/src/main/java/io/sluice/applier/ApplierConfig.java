@@ -46,6 +46,8 @@ import java.util.regex.Pattern;
  * @param kafkaProperties  extra Kafka client settings (security, timeouts) for the consumer and the
  *                         dead-letter producer; they override the applier's defaults, except the few
  *                         it must fix (group.id unset, no auto commit, byte-array serdes); default none
+ * @param healthCheckBindAddresses IP literals the per-Service healthCheckNodePort servers listen on; default
+ *                         {@code [0.0.0.0]}: every address of the node, kube-proxy's default
  */
 public record ApplierConfig(
         String nodeName,
@@ -68,7 +70,8 @@ public record ApplierConfig(
         int syncBurst,
         Duration driftCanaryInterval,
         Duration driftFullCheckInterval,
-        Map<String, String> kafkaProperties) {
+        Map<String, String> kafkaProperties,
+        List<String> healthCheckBindAddresses) {
 
     public static final String DEFAULT_DEAD_LETTER_TOPIC = "sluice.deadletter";
     public static final int DEFAULT_METRICS_PORT = 10249;
@@ -144,6 +147,14 @@ public record ApplierConfig(
         driftFullCheckInterval = nonNegative("driftFullCheckInterval", driftFullCheckInterval,
                 DEFAULT_DRIFT_FULL_CHECK_INTERVAL);
         kafkaProperties = kafkaProperties == null ? Map.of() : Map.copyOf(kafkaProperties);
+        healthCheckBindAddresses = healthCheckBindAddresses == null || healthCheckBindAddresses.isEmpty()
+                ? List.of("0.0.0.0") : List.copyOf(healthCheckBindAddresses);
+        for (String a : healthCheckBindAddresses) {
+            if (!IpLiterals.isIp(a)) {
+                throw new IllegalArgumentException("healthCheckBindAddresses " + healthCheckBindAddresses + ": '" + a
+                        + "' is not an IP address such as 0.0.0.0, 10.0.0.5 or ::");
+            }
+        }
     }
 
     /** A config with every default: nodeName, clusterId, bootstrapServers and stateDir are all it needs. */
@@ -162,7 +173,7 @@ public record ApplierConfig(
                 .metricsHost(metricsHost).healthHost(healthHost).metricsPort(metricsPort).healthPort(healthPort)
                 .minSyncInterval(minSyncInterval).maxSyncInterval(maxSyncInterval).syncBurst(syncBurst)
                 .driftCanaryInterval(driftCanaryInterval).driftFullCheckInterval(driftFullCheckInterval)
-                .kafkaProperties(kafkaProperties);
+                .kafkaProperties(kafkaProperties).healthCheckBindAddresses(healthCheckBindAddresses);
     }
 
     /** The renderer's options this config implies. */
@@ -240,6 +251,7 @@ public record ApplierConfig(
         private Duration driftCanaryInterval;
         private Duration driftFullCheckInterval;
         private Map<String, String> kafkaProperties = Map.of();
+        private List<String> healthCheckBindAddresses;
 
         private Builder(String nodeName, String clusterId, String bootstrapServers, Path stateDir) {
             this.nodeName = nodeName;
@@ -265,12 +277,13 @@ public record ApplierConfig(
         public Builder driftCanaryInterval(Duration v) { this.driftCanaryInterval = v; return this; }
         public Builder driftFullCheckInterval(Duration v) { this.driftFullCheckInterval = v; return this; }
         public Builder kafkaProperties(Map<String, String> v) { this.kafkaProperties = v; return this; }
+        public Builder healthCheckBindAddresses(List<String> v) { this.healthCheckBindAddresses = v; return this; }
 
         public ApplierConfig build() {
             return new ApplierConfig(nodeName, clusterId, bootstrapServers, eventsTopic, deadLetterTopic, stateDir,
                     clusterCidr, masqueradeBit, masqueradeAll, nodePortAddresses, family, metricsHost, healthHost,
                     metricsPort, healthPort, minSyncInterval, maxSyncInterval, syncBurst, driftCanaryInterval,
-                    driftFullCheckInterval, kafkaProperties);
+                    driftFullCheckInterval, kafkaProperties, healthCheckBindAddresses);
         }
     }
 }

@@ -1,5 +1,15 @@
 package io.sluice.applier;
 
+import io.sluice.applier.backend.ApplyException;
+import io.sluice.applier.backend.ConntrackCleaner;
+import io.sluice.applier.healthcheck.ServiceHealth;
+import io.sluice.applier.healthcheck.ServiceHealthPlan;
+import io.sluice.applier.healthcheck.ServiceHealthServer;
+import io.sluice.applier.render.ConntrackDeletion;
+import io.sluice.applier.render.StaleConntrack;
+import io.sluice.schema.model.Node;
+import io.sluice.schema.model.NodeAddress;
+import java.util.SortedMap;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -95,6 +105,9 @@ public final class NodeApplier extends AbstractVerticle {
     private volatile LogReader reader;
     private volatile HttpServer healthServer;
     private volatile HttpServer metricsServer;
+    private volatile ServiceHealthServer serviceHealth;
+    /** Deletes stale UDP conntrack entries after an apply; null: cleanup off (dry run, tests). */
+    private volatile ConntrackCleaner conntrack;
 
     private volatile ClusterImage image = ClusterImage.empty();
     /** What syncs render before the node is live: the loaded snapshot. */
@@ -175,16 +188,21 @@ public final class NodeApplier extends AbstractVerticle {
     public void start(Promise<Void> startPromise) {
         logWorker = vertx.createSharedWorkerExecutor("sluice-applier-log-" + config.nodeName(), 1);
         syncWorker = vertx.createSharedWorkerExecutor("sluice-applier-sync-" + config.nodeName(), 1);
-        syncer = new RuleSyncer(config, renderer, backend, nodeContext, this::syncTarget, metrics, health, log, clock,
+        syncer = new RuleSyncer(config, renderer, backend, this::nodeContext, this::syncTarget, metrics, health, log, clock,
                 System::nanoTime, this::schedule, new RuleSyncer.Worker() {
                     @Override
                     public <T> CompletionStage<T> submit(Callable<T> task) {
                         return syncWorker.executeBlocking(task, false).toCompletionStage();
                     }
-                }, this::applied);
+                }, this::applied).afterApply(this::afterApply);
         log.info(-1, "starting: events {} on {}, state in {}, backend {}", config.eventsTopic(), config.bootstrapServers(),
                 config.stateDir(), backend.describe());
         startHttp()
+                .map(v -> {
+                    serviceHealth = new ServiceHealthServer(vertx, config.healthCheckBindAddresses(),
+                            () -> health.healthz(clock.instant()).status() == 200, Set.of(healthPort(), metricsPort()), log);
+                    return v;
+                })
                 .compose(v -> logWorker.executeBlocking(this::openStoreAndClients, false))
                 .onSuccess(snapshot -> {
                     loaded(snapshot);
@@ -339,6 +357,46 @@ public final class NodeApplier extends AbstractVerticle {
         };
     }
 
+    /**
+     * The node as renderers see it: the configured context, with the node's addresses and zone taken
+     * from its Node object in the image when the configuration gives none (as {@code sluice render} does).
+     */
+    private NodeContext nodeContext() {
+        NodeContext configured = nodeContext.get();
+        if (!configured.nodeIPs().isEmpty()) {
+            return configured;
+        }
+        ClusterImage target = syncTarget();
+        Optional<Node> node = target == null ? Optional.empty() : target.node(configured.nodeName());
+        return node.map(n -> new NodeContext(configured.nodeName(),
+                        n.addresses().stream().filter(NodeAddress::isIp).map(NodeAddress::address).toList(),
+                        configured.zone() != null ? configured.zone() : n.zone()))
+                .orElse(configured);
+    }
+
+    /** Worker, after a successful apply only (kube-proxy's order): health-check servers, then stale UDP conntrack. */
+    private void afterApply(long seq, ClusterImage before, ClusterImage after, NodeContext node) throws ApplyException {
+        ServiceHealthServer sh = serviceHealth;
+        if (sh != null) {
+            SortedMap<Integer, ServiceHealth> plan = ServiceHealthPlan.compute(after, node);
+            context.runOnContext(v -> sh.update(seq, plan));
+        }
+        ConntrackCleaner c = conntrack;
+        if (c != null) {
+            List<ConntrackDeletion> stale = StaleConntrack.between(before, after, node, config.renderOptions());
+            if (!stale.isEmpty()) {
+                c.delete(stale);
+                log.info(seq, "deleted stale UDP conntrack entries: {} filter(s)", stale.size());
+            }
+        }
+    }
+
+    /** Turns on stale UDP conntrack cleanup after each apply (kernel backends); call before deploying. */
+    public NodeApplier withConntrackCleaner(ConntrackCleaner cleaner) {
+        this.conntrack = Objects.requireNonNull(cleaner, "cleaner");
+        return this;
+    }
+
     /** After every successful sync (on the event loop: the worker's future completes there). */
     private void applied(AppliedSync applied) {
         for (Consumer<AppliedSync> l : listeners) {
@@ -444,6 +502,10 @@ public final class NodeApplier extends AbstractVerticle {
                 quietly("backend", backend::close);
                 return null;
             }, false));
+        }
+        ServiceHealthServer sh = serviceHealth;
+        if (sh != null) {
+            steps.add(sh.close());
         }
         for (HttpServer s : new HttpServer[] {healthServer, metricsServer}) {
             if (s != null) {

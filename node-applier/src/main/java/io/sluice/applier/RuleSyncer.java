@@ -163,6 +163,26 @@ public final class RuleSyncer {
                 config.maxSyncInterval(), config.syncBurst(), SYNC_RETRY), nanoTime, scheduler, this::sync);
     }
 
+    /**
+     * Side effects that follow a successful apply, as in kube-proxy (conntrack cleanup, health-check
+     * servers): run on the sync worker with the image the kernel held before and the one it holds now.
+     * A hook that throws is logged; it never fails the sync.
+     */
+    @FunctionalInterface
+    public interface AfterApply {
+        void applied(long seq, ClusterImage before, ClusterImage after, NodeContext node) throws Exception;
+    }
+
+    private volatile AfterApply afterApply = (seq, before, after, node) -> { };
+    /** The image the kernel holds (the last one applied), or the empty image before the first apply. */
+    private volatile ClusterImage kernelImage = ClusterImage.empty();
+
+    /** Sets the after-apply side effects; call before {@link #start()}. */
+    public RuleSyncer afterApply(AfterApply hook) {
+        this.afterApply = Objects.requireNonNull(hook, "hook");
+        return this;
+    }
+
     // ---- inputs --------------------------------------------------------------------------------
 
     /** Starts the periodic full sync and the drift checks. */
@@ -317,9 +337,24 @@ public final class RuleSyncer {
             kernelRules = null; // unknown until the apply returns
             ApplyReport report = backend.apply(rules, plan.kind(), plan.services());
             kernelRules = rules;
-            return new Outcome(rules, report, Duration.ofNanos(nanoTime.getAsLong() - t0), clock.instant());
+            Duration took = Duration.ofNanos(nanoTime.getAsLong() - t0);
+            Instant at = clock.instant();
+            runAfterApply(plan);
+            return new Outcome(rules, report, took, at);
         } catch (ApplyException | RuntimeException e) {
             throw new SyncFailure(Duration.ofNanos(nanoTime.getAsLong() - t0), e);
+        }
+    }
+
+    /** After a successful apply only; a failing side effect is logged, never fails the sync. */
+    private void runAfterApply(Plan plan) {
+        ClusterImage before = kernelImage;
+        kernelImage = plan.image();
+        try {
+            afterApply.applied(plan.image().seq(), before, plan.image(), plan.context());
+        } catch (Exception | LinkageError e) {
+            log.warn(plan.image().seq(), "after-apply side effects failed: {}; the rules are applied (stale conntrack entries then time out on their own)",
+                    String.valueOf(e));
         }
     }
 
