@@ -9,7 +9,6 @@ import java.util.regex.Pattern;
 
 /** Strict IP and CIDR literal checks that never touch DNS. */
 public final class IpLiterals {
-    private static final Pattern V4 = Pattern.compile("(0|[1-9][0-9]{0,2})(\\.(0|[1-9][0-9]{0,2})){3}");
     private static final Pattern V6_CHARS = Pattern.compile("[0-9A-Fa-f:.]+");
 
     private IpLiterals() {
@@ -20,13 +19,8 @@ public final class IpLiterals {
         if (text == null || text.isEmpty()) {
             return Optional.empty();
         }
-        if (V4.matcher(text).matches()) {
-            for (String part : text.split("\\.")) {
-                if (Integer.parseInt(part) > 255) {
-                    return Optional.empty();
-                }
-            }
-            return Optional.of(IpFamily.IPV4);
+        if (text.indexOf(':') < 0) {
+            return isIpv4(text) ? Optional.of(IpFamily.IPV4) : Optional.empty();
         }
         if (text.indexOf(':') >= 0 && V6_CHARS.matcher(text).matches()) {
             try {
@@ -37,6 +31,34 @@ public final class IpLiterals {
             }
         }
         return Optional.empty();
+    }
+
+    /** Dotted quad, each part 0-255 without leading zeros; parsed by hand (renderers call this per rule). */
+    private static boolean isIpv4(String text) {
+        int parts = 0;
+        int value = 0;
+        int digits = 0;
+        for (int i = 0, n = text.length(); i <= n; i++) {
+            char c = i < n ? text.charAt(i) : '.';
+            if (c == '.') {
+                if (digits == 0 || ++parts > 4) {
+                    return false;
+                }
+                value = 0;
+                digits = 0;
+            } else if (c >= '0' && c <= '9') {
+                if (digits == 1 && value == 0) {
+                    return false; // leading zero
+                }
+                value = value * 10 + (c - '0');
+                if (++digits > 3 || value > 255) {
+                    return false;
+                }
+            } else {
+                return false;
+            }
+        }
+        return parts == 4;
     }
 
     public static boolean isIp(String text) {

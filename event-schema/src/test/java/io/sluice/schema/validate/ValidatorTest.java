@@ -79,6 +79,15 @@ class ValidatorTest {
         assertThat(IpLiterals.isIp("10.0.0.1")).isTrue();
         assertThat(IpLiterals.isIp("fd00::1")).isTrue();
         assertThat(IpLiterals.isIp("010.0.0.1")).isFalse();
+        assertThat(IpLiterals.isIp("0.0.0.0")).isTrue();
+        assertThat(IpLiterals.isIp("255.255.255.255")).isTrue();
+        assertThat(IpLiterals.isIp("256.0.0.1")).isFalse();
+        assertThat(IpLiterals.isIp("1.2.3")).isFalse();
+        assertThat(IpLiterals.isIp("1.2.3.4.5")).isFalse();
+        assertThat(IpLiterals.isIp("1..3.4")).isFalse();
+        assertThat(IpLiterals.isIp("1.2.3.4.")).isFalse();
+        assertThat(IpLiterals.isIp("1.2.3.1000")).isFalse();
+        assertThat(IpLiterals.isIp("1.2.3.-4")).isFalse();
         assertThat(IpLiterals.isIp("localhost")).isFalse();
         assertThat(IpLiterals.isIp("1::2::3")).isFalse();
         assertThat(IpLiterals.isCidr("fd00::/64")).isTrue();

@@ -1,10 +1,11 @@
 package io.sluice.applier.render;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeMap;
 
 /**
  * The Sluice part of one iptables table as {@code iptables-restore --noflush} input: every chain
@@ -13,7 +14,8 @@ import java.util.TreeMap;
  */
 public final class IptablesTable {
     private final String name;
-    private final Map<String, List<IptablesRule>> chains = new TreeMap<>();
+    /** Chain → rules; a hash map (tens of thousands of chains at scale), sorted once when written. */
+    private final Map<String, List<IptablesRule>> chains = new HashMap<>();
 
     public IptablesTable(String name) {
         this.name = Objects.requireNonNull(name, "name");
@@ -41,7 +43,7 @@ public final class IptablesTable {
 
     /** Declared chains as "table/CHAIN". */
     public List<String> qualifiedChains() {
-        return chains.keySet().stream().map(c -> name + "/" + c).toList();
+        return sortedChains().stream().map(c -> name + "/" + c).toList();
     }
 
     public int ruleCount() {
@@ -49,15 +51,23 @@ public final class IptablesTable {
     }
 
     public void renderTo(StringBuilder out) {
+        List<String> sorted = sortedChains();
         out.append('*').append(name).append('\n');
-        for (String chain : chains.keySet()) {
+        for (String chain : sorted) {
             out.append(':').append(chain).append(" - [0:0]\n");
         }
-        for (List<IptablesRule> rules : chains.values()) {
-            for (IptablesRule r : rules) {
-                out.append(r.render()).append('\n');
+        for (String chain : sorted) {
+            for (IptablesRule r : chains.get(chain)) {
+                r.renderTo(out);
+                out.append('\n');
             }
         }
         out.append("COMMIT\n");
+    }
+
+    private List<String> sortedChains() {
+        String[] names = chains.keySet().toArray(String[]::new);
+        Arrays.sort(names);
+        return Arrays.asList(names);
     }
 }
