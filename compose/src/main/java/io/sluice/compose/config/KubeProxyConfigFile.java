@@ -35,8 +35,9 @@ public final class KubeProxyConfigFile {
     public static final String API_VERSION = "kubeproxy.config.k8s.io/v1alpha1";
     public static final String KIND = "KubeProxyConfiguration";
 
-    private static final String SYNC_ON_CHANGE = "the applier syncs when the event log changes (at most once per minSyncPeriod),"
-            + " not on a timer; the checker reports a node whose rules drifted";
+    private static final String SYNC_ON_CHANGE = "the applier syncs when the event log changes (at most once per minSyncPeriod)"
+            + " instead of on a timer: it reads the kernel's rules back to find drift (a canary check every second, every rule"
+            + " every minute), repairs what it finds, and does a full sync every hour";
     private static final String NO_CONNTRACK_SYSCTLS = "Sluice sets no conntrack sysctls; set them on the node (sysctl %s) if you relied on kube-proxy for it";
     private static final String NO_API = "the node-applier reads the cluster's state from Kafka, not from the Kubernetes API"
             + " (the watcher takes its kubeconfig from KUBECONFIG)";

@@ -271,7 +271,7 @@ public record ProxyConfig(
      * @param masqueradeAll      default false
      * @param localhostNodePorts default true (kube-proxy's); Sluice never serves NodePorts on 127.0.0.0/8
      * @param snatNodeInternalIP default false; Sluice masquerades to the egress interface's address
-     * @param syncPeriod         default 30s; Sluice syncs on changes, not on a timer
+     * @param syncPeriod         default 30s; Sluice syncs on changes and repairs drift, not on a timer
      * @param minSyncPeriod      default 1s
      */
     public record Iptables(int masqueradeBit, boolean masqueradeAll, boolean localhostNodePorts, boolean snatNodeInternalIP,
@@ -291,7 +291,7 @@ public record ProxyConfig(
      *
      * @param masqueradeBit default 14
      * @param masqueradeAll default false
-     * @param syncPeriod    default 30s; Sluice syncs on changes, not on a timer
+     * @param syncPeriod    default 30s; Sluice syncs on changes and repairs drift, not on a timer
      * @param minSyncPeriod default 1s
      */
     public record Nftables(int masqueradeBit, boolean masqueradeAll, Duration syncPeriod, Duration minSyncPeriod) {
