@@ -1,0 +1,35 @@
+package io.sluice.bench;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Entry point of {@code bench/run NAME [options]}. Each benchmark prints details, then its result
+ * as the last line: {@code NAME: <figure> (target <target>)}.
+ */
+public final class BenchMain {
+    static final List<String> NAMES = List.of("one-change", "full-sync", "latency", "replay", "memory", "first-packet");
+
+    private BenchMain() {
+    }
+
+    public static void main(String[] argv) throws Exception {
+        if (argv.length == 0 || !NAMES.contains(argv[0])) {
+            System.err.println("usage: bench/run NAME [--quick] [options]   NAME one of " + NAMES);
+            System.exit(2);
+        }
+        Args a = new Args(Arrays.copyOfRange(argv, 1, argv.length));
+        String result;
+        try {
+            result = switch (argv[0]) {
+                case "one-change" -> OneChange.run(a);
+                default -> throw new IllegalArgumentException(argv[0] + " is not written yet");
+            };
+        } finally {
+            Netns.deleteAll();
+        }
+        System.out.flush();
+        System.out.println(result);
+        System.exit(0);
+    }
+}
