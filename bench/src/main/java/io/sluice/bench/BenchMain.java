@@ -23,6 +23,9 @@ public final class BenchMain {
         try {
             result = switch (argv[0]) {
                 case "one-change" -> OneChange.run(a);
+                case "replay" -> Replay.run(a);
+                case "full-sync" -> FullSync.run(a);
+                case "latency" -> Latency.run(a);
                 default -> throw new IllegalArgumentException(argv[0] + " is not written yet");
             };
         } finally {
