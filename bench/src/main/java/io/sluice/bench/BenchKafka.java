@@ -59,8 +59,7 @@ public final class BenchKafka implements AutoCloseable {
 
     @Override
     public void close() {
-        kafka.close();
-        OneChange.deleteTree(dir);
+        kafka.close(); // deletes its data directory (started with deleteDataDirOnClose)
     }
 
     static void sleep(long ms) {

@@ -18,6 +18,11 @@ public final class BenchMain {
             System.err.println("usage: bench/run NAME [--quick] [options]   NAME one of " + NAMES);
             System.exit(2);
         }
+        // fabric8's mock server logs every request through java.util.logging.
+        java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
+        for (java.util.logging.Handler h : java.util.logging.Logger.getLogger("").getHandlers()) {
+            h.setLevel(java.util.logging.Level.WARNING);
+        }
         Args a = new Args(Arrays.copyOfRange(argv, 1, argv.length));
         String result;
         try {
