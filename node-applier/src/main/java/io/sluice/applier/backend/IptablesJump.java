@@ -1,6 +1,12 @@
 package io.sluice.applier.backend;
 
-import io.sluice.applier.render.IptablesChainNames;
+import static io.sluice.applier.render.IptablesChainNames.EXTERNAL_SERVICES;
+import static io.sluice.applier.render.IptablesChainNames.FORWARD;
+import static io.sluice.applier.render.IptablesChainNames.NODEPORTS;
+import static io.sluice.applier.render.IptablesChainNames.POSTROUTING;
+import static io.sluice.applier.render.IptablesChainNames.PROXY_FIREWALL;
+import static io.sluice.applier.render.IptablesChainNames.SERVICES;
+
 import io.sluice.applier.render.IptablesRule;
 import java.util.List;
 
@@ -18,24 +24,36 @@ public record IptablesJump(String table, IptablesRule rule) {
         return table + "/" + rule.target();
     }
 
-    /** The jumps the ClusterIP walking skeleton needs. */
+    /**
+     * kube-proxy's iptablesJumpChains, in its order. Each is inserted at the top of its built-in
+     * chain in turn ({@code -I}), so in the kernel the last of a chain's jumps comes first.
+     */
     public static List<IptablesJump> defaults() {
         String portals = "sluice service portals";
+        String external = "sluice externally-visible service portals";
+        String firewall = "sluice load balancer firewall";
         return List.of(
-                nat("PREROUTING", IptablesChainNames.SERVICES, portals),
-                nat("OUTPUT", IptablesChainNames.SERVICES, portals),
-                nat("POSTROUTING", IptablesChainNames.POSTROUTING, "sluice postrouting rules"),
-                newConnections("INPUT", portals),
-                newConnections("FORWARD", portals),
-                newConnections("OUTPUT", portals));
+                filterNew("INPUT", EXTERNAL_SERVICES, external),
+                filterNew("FORWARD", EXTERNAL_SERVICES, external),
+                new IptablesJump("filter", IptablesRule.append("INPUT").comment("sluice health check service ports")
+                        .jump(NODEPORTS)),
+                filterNew("FORWARD", SERVICES, portals),
+                filterNew("OUTPUT", SERVICES, portals),
+                new IptablesJump("filter", IptablesRule.append("FORWARD").comment("sluice forwarding rules").jump(FORWARD)),
+                filterNew("INPUT", PROXY_FIREWALL, firewall),
+                filterNew("OUTPUT", PROXY_FIREWALL, firewall),
+                filterNew("FORWARD", PROXY_FIREWALL, firewall),
+                nat("OUTPUT", SERVICES, portals),
+                nat("PREROUTING", SERVICES, portals),
+                nat("POSTROUTING", POSTROUTING, "sluice postrouting rules"));
     }
 
     private static IptablesJump nat(String builtin, String target, String comment) {
         return new IptablesJump("nat", IptablesRule.append(builtin).comment(comment).jump(target));
     }
 
-    private static IptablesJump newConnections(String builtin, String comment) {
+    private static IptablesJump filterNew(String builtin, String target, String comment) {
         return new IptablesJump("filter", IptablesRule.append(builtin)
-                .match("conntrack", "--ctstate", "NEW").comment(comment).jump(IptablesChainNames.SERVICES));
+                .match("conntrack", "--ctstate", "NEW").comment(comment).jump(target));
     }
 }

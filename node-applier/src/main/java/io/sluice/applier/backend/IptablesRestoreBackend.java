@@ -2,6 +2,7 @@ package io.sluice.applier.backend;
 
 import io.sluice.applier.render.IptablesRenderer;
 import io.sluice.applier.render.RuleSet;
+import io.sluice.schema.model.IpFamily;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,8 +19,9 @@ import java.util.TreeSet;
  * know what an earlier run left behind, so it reads {@code iptables-save}; after a failed apply it
  * reads it again.
  *
- * <p>Works for any iptables flavour: the binary names are derived from the restore binary
- * ({@code iptables-legacy-restore} → {@code iptables-legacy}, {@code iptables-legacy-save}).
+ * <p>Works for any iptables flavour and either family: the binary names are derived from the
+ * restore binary ({@code iptables-legacy-restore} → {@code iptables-legacy}, {@code
+ * iptables-legacy-save}; {@code ip6tables-restore} → {@code ip6tables}, {@code ip6tables-save}).
  * Every command runs behind the prefix (e.g. {@code ip netns exec lab-node1}) and within the
  * timeout. Not thread-safe: one sync worker calls it.
  */
@@ -42,6 +44,19 @@ public final class IptablesRestoreBackend implements RuleBackend {
     /** Host or namespace backend with the default binary, timeout and jumps. */
     public IptablesRestoreBackend(List<String> commandPrefix) {
         this(Exec.system(), commandPrefix, DEFAULT_BINARY, DEFAULT_TIMEOUT);
+    }
+
+    /**
+     * The backend for one IP family: {@code iptables-restore} or {@code ip6tables-restore} (with
+     * {@code legacy}, the {@code -legacy-} flavours), as kube-proxy runs one proxier per family.
+     */
+    public static IptablesRestoreBackend forFamily(IpFamily family, boolean legacy, List<String> commandPrefix) {
+        return new IptablesRestoreBackend(commandPrefix, restoreBinary(family, legacy));
+    }
+
+    /** {@code iptables-restore}, {@code ip6tables-restore}, {@code iptables-legacy-restore}, … */
+    public static String restoreBinary(IpFamily family, boolean legacy) {
+        return (family == IpFamily.IPV6 ? "ip6tables" : "iptables") + (legacy ? "-legacy" : "") + "-restore";
     }
 
     public IptablesRestoreBackend(List<String> commandPrefix, String restoreBinary) {

@@ -14,13 +14,24 @@ import java.security.NoSuchAlgorithmException;
  */
 public final class IptablesChainNames {
     public static final String PREFIX = "SLUICE-";
-    /** Dispatch chain: one rule per Service VIP and port, in nat (capture) and filter (reject). */
+    /** Dispatch chain: one rule per Service VIP and port, in nat (capture) and filter (reject/drop). */
     public static final String SERVICES = PREFIX + "SERVICES";
+    /** filter: REJECT/DROP for external IPs, LB IPs and NodePorts without (local) endpoints. */
+    public static final String EXTERNAL_SERVICES = PREFIX + "EXTERNAL-SERVICES";
+    /** nat: NodePort capture (reached last from SERVICES); filter: health check node port ACCEPTs. */
+    public static final String NODEPORTS = PREFIX + "NODEPORTS";
+    /** filter FORWARD hook: drop conntrack INVALID, accept marked and established traffic. */
+    public static final String FORWARD = PREFIX + "FORWARD";
+    /** filter: drops LB traffic that its Service's SLUICE-FW- chain did not accept. */
+    public static final String PROXY_FIREWALL = PREFIX + "PROXY-FIREWALL";
     /** Marks a packet for SNAT on its way out. */
     public static final String MARK_MASQ = PREFIX + "MARK-MASQ";
     /** nat POSTROUTING hook: masquerades marked packets. */
     public static final String POSTROUTING = PREFIX + "POSTROUTING";
     static final String SVC_PREFIX = PREFIX + "SVC-";
+    static final String SVL_PREFIX = PREFIX + "SVL-";
+    static final String EXT_PREFIX = PREFIX + "EXT-";
+    static final String FW_PREFIX = PREFIX + "FW-";
     static final String SEP_PREFIX = PREFIX + "SEP-";
     private static final char[] BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".toCharArray();
 
@@ -30,6 +41,21 @@ public final class IptablesChainNames {
     /** SLUICE-SVC-…: the cluster-policy chain of a Service port (kube-proxy's KUBE-SVC-). */
     public static String serviceChain(ServicePortName name, String protocol) {
         return SVC_PREFIX + portProtoHash(name + protocol);
+    }
+
+    /** SLUICE-SVL-…: the local-policy chain of a Service port (kube-proxy's KUBE-SVL-). */
+    public static String localChain(ServicePortName name, String protocol) {
+        return SVL_PREFIX + portProtoHash(name + protocol);
+    }
+
+    /** SLUICE-EXT-…: where all external traffic of a Service port goes (kube-proxy's KUBE-EXT-). */
+    public static String externalChain(ServicePortName name, String protocol) {
+        return EXT_PREFIX + portProtoHash(name + protocol);
+    }
+
+    /** SLUICE-FW-…: loadBalancerSourceRanges of a Service port (kube-proxy's KUBE-FW-). */
+    public static String firewallChain(ServicePortName name, String protocol) {
+        return FW_PREFIX + portProtoHash(name + protocol);
     }
 
     /** SLUICE-SEP-…: the chain of one endpoint {@code ip:port} of a Service port (kube-proxy's KUBE-SEP-). */

@@ -1,9 +1,14 @@
 package io.sluice.applier.render;
 
+import static io.sluice.applier.render.IptablesChainNames.EXTERNAL_SERVICES;
+import static io.sluice.applier.render.IptablesChainNames.FORWARD;
 import static io.sluice.applier.render.IptablesChainNames.MARK_MASQ;
+import static io.sluice.applier.render.IptablesChainNames.NODEPORTS;
 import static io.sluice.applier.render.IptablesChainNames.POSTROUTING;
+import static io.sluice.applier.render.IptablesChainNames.PROXY_FIREWALL;
 import static io.sluice.applier.render.IptablesChainNames.SERVICES;
 
+import io.sluice.schema.model.IpFamily;
 import io.sluice.store.image.ClusterImage;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
@@ -13,42 +18,42 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Renders kube-proxy's iptables mode (pkg/proxy/iptables/proxier.go, syncProxyRules) for ClusterIP
- * Services, under SLUICE- chain names so it can run beside kube-proxy. See node-applier/RENDERING.md
- * for the chain layout. Per Service port:
- * <ul>
- *   <li>with usable endpoints: nat SLUICE-SERVICES captures VIP:port into SLUICE-SVC-…, which marks
- *       traffic from outside the cluster CIDR for masquerade and picks an endpoint at random;
- *       each SLUICE-SEP-… marks hairpin traffic and DNATs to the endpoint;</li>
- *   <li>without: filter SLUICE-SERVICES rejects VIP:port, so clients see "connection refused".</li>
- * </ul>
- * Pure and deterministic: the same image, node and options always give the same text.
+ * Renders kube-proxy's iptables mode (pkg/proxy/iptables/proxier.go, syncProxyRules) for one IP
+ * family, under SLUICE- chain names so it can run beside kube-proxy: ClusterIP, NodePort,
+ * external IPs, load-balancer IPs with source ranges, ClientIP affinity, external and internal
+ * traffic policy Local, terminating fallback and topology (both through {@link EndpointSelection}),
+ * masquerading, REJECT without endpoints and DROP where kube-proxy drops. The output is valid
+ * {@code iptables-restore} (or {@code ip6tables-restore}) input; node-applier/RENDERING.md shows the
+ * chain layout. Pure and deterministic: the same image, node and options always give the same text.
  */
 public final class IptablesRenderer implements RuleRenderer {
     public static final String MODE = "iptables";
     static final String NAT = "nat";
     static final String FILTER = "filter";
+    static final String NODEPORTS_COMMENT = "sluice service nodeports; NOTE: this must be the last rule in this chain";
 
     @Override
     public RuleSet render(ClusterImage image, NodeContext node, RenderOptions options) {
-        checkOptions(options);
         Tables t = new Tables(new IptablesTable(FILTER), new IptablesTable(NAT));
         writeBaseChains(t, options);
         Set<String> services = new HashSet<>();
         int endpointChains = 0;
-        for (ResolvedServicePort sp : ServicePortResolver.resolve(image)) {
+        for (ResolvedServicePort sp : ServicePortResolver.resolve(image, options.family())) {
             services.add(sp.name().namespace() + "/" + sp.name().name());
-            List<EndpointTarget> endpoints = EndpointSelection.usable(sp, node);
-            if (endpoints.isEmpty()) {
-                writeRejectNoEndpoints(t.filter, sp);
-                continue;
-            }
-            String svcChain = IptablesChainNames.serviceChain(sp.name(), sp.protocolName());
-            writeClusterIpCapture(t.nat, sp, svcChain);
-            writeServiceChain(t.nat, sp, svcChain, endpoints, options);
-            writeEndpointChains(t.nat, sp, endpoints);
-            endpointChains += endpoints.size();
+            Plan plan = Plan.of(sp, EndpointSelection.categorize(sp, node));
+            writeClusterIp(t, plan);
+            writeExternalIps(t, plan);
+            writeLoadBalancerIps(t, plan);
+            writeNodePort(t, plan);
+            writeHealthCheckNodePort(t.filter, plan);
+            writeInternalMasquerade(t.nat, plan, options);
+            writeExternalChain(t.nat, plan, options);
+            writeFirewallChain(t.nat, plan, node, options);
+            writePolicyChains(t.nat, plan);
+            endpointChains += writeEndpointChains(t.nat, plan);
         }
+        writeNodePortsDispatch(t.nat, node, options);
+        writeForwardRules(t.filter, options);
         StringBuilder text = new StringBuilder();
         t.filter.renderTo(text);
         t.nat.renderTo(text);
@@ -60,18 +65,65 @@ public final class IptablesRenderer implements RuleRenderer {
     private record Tables(IptablesTable filter, IptablesTable nat) {
     }
 
-    private static void checkOptions(RenderOptions options) {
-        if (!options.clusterCidr().isEmpty() && !Ipv4.isCidr(options.clusterCidr())) {
-            throw new IllegalArgumentException("clusterCidr '" + options.clusterCidr()
-                    + "' is not an IPv4 CIDR such as 10.244.0.0/16");
+    /**
+     * The decisions syncProxyRules makes per Service port before writing anything, named as there.
+     *
+     * @param internalChain chain ClusterIP traffic goes to (SVC, or SVL with iTP Local)
+     * @param externalPolicyChain chain the EXT chain ends in (SVC, or SVL with eTP Local)
+     * @param lbChain chain load-balancer IP traffic goes to (EXT, or FW with source ranges)
+     */
+    private record Plan(ResolvedServicePort sp, EndpointSelection.Categorized eps, String svc, String svl,
+            String ext, String fw, boolean usesClusterChain, boolean usesLocalChain, String internalChain,
+            boolean hasInternal, String externalPolicyChain, boolean hasExternal, boolean usesExtChain,
+            boolean usesFwChain, String lbChain) {
+
+        static Plan of(ResolvedServicePort sp, EndpointSelection.Categorized eps) {
+            String p = sp.protocolName();
+            String svc = IptablesChainNames.serviceChain(sp.name(), p);
+            String svl = IptablesChainNames.localChain(sp.name(), p);
+            String ext = IptablesChainNames.externalChain(sp.name(), p);
+            String fw = IptablesChainNames.firewallChain(sp.name(), p);
+            boolean any = eps.hasAnyEndpoints();
+            boolean noLocal = eps.local().isEmpty();
+            boolean usesFw = any && sp.hasFirewall();
+            return new Plan(sp, eps, svc, svl, ext, fw,
+                    !eps.cluster().isEmpty() && sp.usesClusterEndpoints(),
+                    !noLocal && sp.usesLocalEndpoints(),
+                    sp.internalPolicyLocal() ? svl : svc,
+                    any && !(sp.internalPolicyLocal() && noLocal),
+                    sp.externalPolicyLocal() ? svl : svc,
+                    any && !(sp.externalPolicyLocal() && noLocal),
+                    any && sp.externallyAccessible(),
+                    usesFw,
+                    usesFw ? fw : ext);
+        }
+
+        String name() {
+            return sp.name().toString();
+        }
+
+        /** REJECT when the Service has no endpoints at all, DROP when only local ones are missing. */
+        String filterTarget() {
+            return eps.hasAnyEndpoints() ? "DROP" : "REJECT";
+        }
+
+        String filterComment() {
+            return name() + (eps.hasAnyEndpoints() ? " has no local endpoints" : " has no endpoints");
+        }
+
+        /** {@code -d ip -p proto -m comment … -m proto --dport port} for a chain. */
+        IptablesRule toAddress(String chain, String ip, int port, String comment) {
+            return IptablesRule.append(chain).destination(ip).protocol(sp.protocolName()).comment(comment)
+                    .destinationPort(port);
         }
     }
 
     /** The chains every rule set has, whatever the Services: dispatch, mark and masquerade. */
     private static void writeBaseChains(Tables t, RenderOptions options) {
         String mark = options.masqueradeMark();
-        t.filter.declare(SERVICES);
-        t.nat.declare(SERVICES).declare(MARK_MASQ).declare(POSTROUTING);
+        t.filter.declare(SERVICES).declare(EXTERNAL_SERVICES).declare(FORWARD).declare(NODEPORTS)
+                .declare(PROXY_FIREWALL);
+        t.nat.declare(SERVICES).declare(NODEPORTS).declare(MARK_MASQ).declare(POSTROUTING);
         t.nat.add(IptablesRule.append(MARK_MASQ).jump("MARK", "--or-mark", mark));
         t.nat.add(IptablesRule.append(POSTROUTING).match("mark", "!", "--mark", mark + "/" + mark).jump("RETURN"));
         // Clear the bit so a packet that is re-routed (e.g. through a tunnel) is not masqueraded twice.
@@ -80,53 +132,222 @@ public final class IptablesRenderer implements RuleRenderer {
                 .jump("MASQUERADE", "--random-fully"));
     }
 
-    private static void writeRejectNoEndpoints(IptablesTable filter, ResolvedServicePort sp) {
-        filter.add(IptablesRule.append(SERVICES)
-                .destination(sp.clusterIP()).protocol(sp.protocolName())
-                .comment(sp.name() + " has no endpoints").destinationPort(sp.port())
-                .jump("REJECT"));
-    }
-
-    private static void writeClusterIpCapture(IptablesTable nat, ResolvedServicePort sp, String svcChain) {
-        nat.add(IptablesRule.append(SERVICES)
-                .destination(sp.clusterIP()).protocol(sp.protocolName())
-                .comment(sp.name() + " cluster IP").destinationPort(sp.port())
-                .jump(svcChain));
-    }
-
-    private static void writeServiceChain(IptablesTable nat, ResolvedServicePort sp, String svcChain,
-            List<EndpointTarget> endpoints, RenderOptions options) {
-        nat.declare(svcChain);
-        if (options.masqueradeAll() || !options.clusterCidr().isEmpty()) {
-            IptablesRule masq = IptablesRule.append(svcChain);
-            if (!options.masqueradeAll()) {
-                masq.notSource(options.clusterCidr());
-            }
-            nat.add(masq.destination(sp.clusterIP()).protocol(sp.protocolName())
-                    .comment(sp.name() + " cluster IP").destinationPort(sp.port())
-                    .jump(MARK_MASQ));
+    /** ClusterIP: captured into the internal chain, or REJECT/DROP in filter when it has no endpoints. */
+    private static void writeClusterIp(Tables t, Plan p) {
+        ResolvedServicePort sp = p.sp();
+        if (p.hasInternal()) {
+            t.nat.add(p.toAddress(SERVICES, sp.clusterIP(), sp.port(), p.name() + " cluster IP").jump(p.internalChain()));
+        } else {
+            t.filter.add(p.toAddress(SERVICES, sp.clusterIP(), sp.port(), p.filterComment()).jump(p.filterTarget()));
         }
-        int n = endpoints.size();
+    }
+
+    private static void writeExternalIps(Tables t, Plan p) {
+        ResolvedServicePort sp = p.sp();
+        for (String ip : sp.externalIPs()) {
+            if (p.eps().hasAnyEndpoints()) {
+                t.nat.add(p.toAddress(SERVICES, ip, sp.port(), p.name() + " external IP").jump(p.ext()));
+            }
+            if (!p.hasExternal()) {
+                // No endpoints at all (REJECT), or none for external traffic (DROP what the EXT chain did not short-circuit).
+                t.filter.add(p.toAddress(EXTERNAL_SERVICES, ip, sp.port(), p.filterComment()).jump(p.filterTarget()));
+            }
+        }
+    }
+
+    private static void writeLoadBalancerIps(Tables t, Plan p) {
+        ResolvedServicePort sp = p.sp();
+        for (String ip : sp.loadBalancerIPs()) {
+            if (p.eps().hasAnyEndpoints()) {
+                t.nat.add(p.toAddress(SERVICES, ip, sp.port(), p.name() + " loadbalancer IP").jump(p.lbChain()));
+            }
+            if (p.usesFwChain()) {
+                t.filter.add(p.toAddress(PROXY_FIREWALL, ip, sp.port(),
+                        p.name() + " traffic not accepted by " + p.fw()).jump("DROP"));
+            }
+        }
+        if (!p.hasExternal()) {
+            for (String ip : sp.loadBalancerIPs()) {
+                t.filter.add(p.toAddress(EXTERNAL_SERVICES, ip, sp.port(), p.filterComment()).jump(p.filterTarget()));
+            }
+        }
+    }
+
+    /** NodePorts are not subject to loadBalancerSourceRanges (kube-proxy cannot change that either). */
+    private static void writeNodePort(Tables t, Plan p) {
+        ResolvedServicePort sp = p.sp();
+        if (sp.nodePort() == 0) {
+            return;
+        }
+        String proto = sp.protocolName();
+        if (p.eps().hasAnyEndpoints()) {
+            t.nat.add(IptablesRule.append(NODEPORTS).protocol(proto).comment(p.name())
+                    .destinationPort(sp.nodePort()).jump(p.ext()));
+        }
+        if (!p.hasExternal()) {
+            t.filter.add(IptablesRule.append(EXTERNAL_SERVICES).protocol(proto).comment(p.filterComment())
+                    .match("addrtype", "--dst-type", "LOCAL").destinationPort(sp.nodePort()).jump(p.filterTarget()));
+        }
+    }
+
+    private static void writeHealthCheckNodePort(IptablesTable filter, Plan p) {
+        int port = p.sp().healthCheckNodePort();
+        if (port != 0) {
+            filter.add(IptablesRule.append(NODEPORTS).protocol("tcp").comment(p.name() + " health check node port")
+                    .destinationPort(port).jump("ACCEPT"));
+        }
+    }
+
+    /** Off-cluster traffic to the cluster IP is masqueraded: it may be bridged to another node. */
+    private static void writeInternalMasquerade(IptablesTable nat, Plan p, RenderOptions options) {
+        if (!p.hasInternal() || (!options.masqueradeAll() && options.localDetectorCidr().isEmpty())) {
+            return;
+        }
+        ResolvedServicePort sp = p.sp();
+        nat.declare(p.internalChain());
+        IptablesRule masq = p.toAddress(p.internalChain(), sp.clusterIP(), sp.port(), p.name() + " cluster IP");
+        if (!options.masqueradeAll()) {
+            masq.notSource(options.localDetectorCidr().orElseThrow());
+        }
+        nat.add(masq.jump(MARK_MASQ));
+    }
+
+    /**
+     * SLUICE-EXT-: every external destination (NodePort, external IP, LB IP) goes here. Cluster
+     * policy: masquerade, then the SVC chain. Local policy: pods and the node itself short-circuit
+     * to the SVC chain (as if they had gone out to a load balancer and back); everything else keeps
+     * its source address and goes to local endpoints only.
+     */
+    private static void writeExternalChain(IptablesTable nat, Plan p, RenderOptions options) {
+        if (!p.usesExtChain()) {
+            return;
+        }
+        String ext = p.ext();
+        nat.declare(ext);
+        if (!p.sp().externalPolicyLocal()) {
+            nat.add(IptablesRule.append(ext).comment("masquerade traffic for " + p.name() + " external destinations")
+                    .jump(MARK_MASQ));
+        } else {
+            options.localDetectorCidr().ifPresent(cidr -> nat.add(IptablesRule.append(ext).source(cidr)
+                    .comment("pod traffic for " + p.name() + " external destinations").jump(p.svc())));
+            nat.add(IptablesRule.append(ext).comment("masquerade LOCAL traffic for " + p.name() + " external destinations")
+                    .match("addrtype", "--src-type", "LOCAL").jump(MARK_MASQ));
+            nat.add(IptablesRule.append(ext).comment("route LOCAL traffic for " + p.name() + " external destinations")
+                    .match("addrtype", "--src-type", "LOCAL").jump(p.svc()));
+        }
+        if (p.hasExternal()) {
+            nat.add(IptablesRule.append(ext).jump(p.externalPolicyChain()));
+        }
+    }
+
+    /** SLUICE-FW-: LB traffic from an allowed source range goes on to EXT; the rest falls to SLUICE-PROXY-FIREWALL. */
+    private static void writeFirewallChain(IptablesTable nat, Plan p, NodeContext node, RenderOptions options) {
+        if (!p.usesFwChain()) {
+            return;
+        }
+        String comment = p.name() + " loadbalancer IP";
+        nat.declare(p.fw());
+        List<String> nodeIps = node.ipsOf(options.family());
+        boolean allowFromNode = false;
+        for (String cidr : p.sp().loadBalancerSourceRanges()) {
+            nat.add(IptablesRule.append(p.fw()).source(cidr).comment(comment).jump(p.ext()));
+            allowFromNode |= !nodeIps.isEmpty() && IpAddresses.contains(cidr, nodeIps.get(0));
+        }
+        if (allowFromNode) {
+            // A VIP-like LB's address is often local too: a request from the node then loops back with the VIP as source.
+            for (String lbip : p.sp().loadBalancerIPs()) {
+                nat.add(IptablesRule.append(p.fw()).source(lbip).comment(comment).jump(p.ext()));
+            }
+        }
+        nat.add(IptablesRule.append(p.fw())
+                .comment("other traffic to " + p.name() + " will be dropped by " + PROXY_FIREWALL));
+    }
+
+    private static void writePolicyChains(IptablesTable nat, Plan p) {
+        if (p.usesClusterChain()) {
+            writeServiceToEndpointRules(nat, p, p.svc(), p.eps().cluster());
+        }
+        if (p.usesLocalChain()) {
+            writeServiceToEndpointRules(nat, p, p.svl(), p.eps().local());
+        }
+    }
+
+    /** Affinity first (a recent client goes back to its endpoint), then a random pick, 1/n each. */
+    private static void writeServiceToEndpointRules(IptablesTable nat, Plan p, String chain, List<EndpointTarget> eps) {
+        nat.declare(chain);
+        ResolvedServicePort sp = p.sp();
+        if (sp.sessionAffinityClientIP()) {
+            for (EndpointTarget ep : eps) {
+                String sep = sepChain(sp, ep);
+                nat.add(IptablesRule.append(chain).comment(p.name() + " -> " + ep)
+                        .match("recent", "--name", sep, "--rcheck", "--seconds",
+                                Integer.toString(sp.stickyMaxAgeSeconds()), "--reap")
+                        .jump(sep));
+            }
+        }
+        int n = eps.size();
         for (int i = 0; i < n; i++) {
-            EndpointTarget ep = endpoints.get(i);
-            IptablesRule pick = IptablesRule.append(svcChain).comment(sp.name() + " -> " + ep);
+            EndpointTarget ep = eps.get(i);
+            IptablesRule pick = IptablesRule.append(chain).comment(p.name() + " -> " + ep);
             if (i < n - 1) {
                 pick.randomProbability(probability(n - i));
             }
-            nat.add(pick.jump(IptablesChainNames.endpointChain(sp.name(), sp.protocolName(), ep.toString())));
+            nat.add(pick.jump(sepChain(sp, ep)));
         }
     }
 
-    private static void writeEndpointChains(IptablesTable nat, ResolvedServicePort sp, List<EndpointTarget> endpoints) {
-        String comment = sp.name().toString();
-        for (EndpointTarget ep : endpoints) {
-            String sepChain = IptablesChainNames.endpointChain(sp.name(), sp.protocolName(), ep.toString());
-            nat.declare(sepChain);
+    private static int writeEndpointChains(IptablesTable nat, Plan p) {
+        ResolvedServicePort sp = p.sp();
+        String proto = sp.protocolName();
+        for (EndpointTarget ep : p.eps().allReachable()) {
+            String sep = sepChain(sp, ep);
+            nat.declare(sep);
             // Hairpin: a pod reaching itself through the VIP must be SNATed or it answers itself directly.
-            nat.add(IptablesRule.append(sepChain).source(ep.ip()).comment(comment).jump(MARK_MASQ));
-            nat.add(IptablesRule.append(sepChain).protocol(sp.protocolName()).comment(comment)
-                    .match(sp.protocolName()).jump("DNAT", "--to-destination", ep.toString()));
+            nat.add(IptablesRule.append(sep).source(ep.ip()).comment(p.name()).jump(MARK_MASQ));
+            IptablesRule dnat = IptablesRule.append(sep).protocol(proto).comment(p.name());
+            if (sp.sessionAffinityClientIP()) {
+                dnat.match("recent", "--name", sep, "--set");
+            }
+            nat.add(dnat.match(proto).jump("DNAT", "--to-destination", ep.toString()));
         }
+        return p.eps().allReachable().size();
+    }
+
+    private static String sepChain(ResolvedServicePort sp, EndpointTarget ep) {
+        return IptablesChainNames.endpointChain(sp.name(), sp.protocolName(), ep.toString());
+    }
+
+    /**
+     * The tail call to NODEPORTS, last in SERVICES: every local destination address except
+     * loopback (localhost NodePorts are not supported), or only the node addresses that
+     * nodePortAddresses selects.
+     */
+    private static void writeNodePortsDispatch(IptablesTable nat, NodeContext node, RenderOptions options) {
+        if (options.nodePortsOnAllAddresses()) {
+            String loopback = options.family() == IpFamily.IPV4 ? "127.0.0.0/8" : "::1/128";
+            nat.add(IptablesRule.append(SERVICES).notDestination(loopback).comment(NODEPORTS_COMMENT)
+                    .match("addrtype", "--dst-type", "LOCAL").jump(NODEPORTS));
+            return;
+        }
+        for (String ip : options.nodePortIPs(node)) {
+            if (!IpAddresses.contains("127.0.0.0/8", ip) && !ip.equals("::1")) {
+                nat.add(IptablesRule.append(SERVICES).destination(ip).comment(NODEPORTS_COMMENT).jump(NODEPORTS));
+            }
+        }
+    }
+
+    /**
+     * SLUICE-FORWARD: drop conntrack-INVALID packets (kube-proxy does unless the node sets
+     * nf_conntrack_tcp_be_liberal; they would otherwise cause spurious resets), and accept
+     * masquerade-marked and established traffic so NodePorts work whatever FORWARD's policy.
+     */
+    private static void writeForwardRules(IptablesTable filter, RenderOptions options) {
+        String mark = options.masqueradeMark();
+        filter.add(IptablesRule.append(FORWARD).match("conntrack", "--ctstate", "INVALID").jump("DROP"));
+        filter.add(IptablesRule.append(FORWARD).comment("sluice forwarding rules")
+                .match("mark", "--mark", mark + "/" + mark).jump("ACCEPT"));
+        filter.add(IptablesRule.append(FORWARD).comment("sluice forwarding conntrack rule")
+                .match("conntrack", "--ctstate", "RELATED,ESTABLISHED").jump("ACCEPT"));
     }
 
     /**

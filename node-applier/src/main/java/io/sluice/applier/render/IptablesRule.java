@@ -14,6 +14,7 @@ public final class IptablesRule {
     private String source;
     private boolean sourceNegated;
     private String destination;
+    private boolean destinationNegated;
     private String protocol;
     private final List<String> matches = new ArrayList<>();
     private final List<String> target = new ArrayList<>();
@@ -44,9 +45,17 @@ public final class IptablesRule {
         return this;
     }
 
-    /** {@code -d cidr}; a bare address becomes {@code address/32}. */
+    /** {@code -d cidr}; a bare address becomes {@code address/32} ({@code /128} for IPv6). */
     public IptablesRule destination(String cidr) {
         this.destination = cidr(cidr);
+        this.destinationNegated = false;
+        return this;
+    }
+
+    /** {@code ! -d cidr}. */
+    public IptablesRule notDestination(String cidr) {
+        this.destination = cidr(cidr);
+        this.destinationNegated = true;
         return this;
     }
 
@@ -85,7 +94,7 @@ public final class IptablesRule {
         return this;
     }
 
-    /** {@code -j target args…}; ends the rule. */
+    /** {@code -j target args…}; ends the rule. A rule without a target only counts packets. */
     public IptablesRule jump(String target, String... args) {
         this.target.clear();
         this.target.add("-j");
@@ -110,6 +119,9 @@ public final class IptablesRule {
             args.add(source);
         }
         if (destination != null) {
+            if (destinationNegated) {
+                args.add("!");
+            }
             args.add("-d");
             args.add(destination);
         }
@@ -144,6 +156,6 @@ public final class IptablesRule {
     }
 
     private static String cidr(String address) {
-        return address.contains("/") ? address : address + "/32";
+        return IpAddresses.hostCidr(address);
     }
 }

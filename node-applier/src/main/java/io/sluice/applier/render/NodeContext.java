@@ -1,14 +1,16 @@
 package io.sluice.applier.render;
 
+import io.sluice.schema.model.IpFamily;
 import java.util.List;
 import java.util.Objects;
 
 /**
  * What a renderer knows about the node it renders for.
  *
- * @param nodeName the Kubernetes node name (matches Endpoint.nodeName)
- * @param nodeIPs  the node's own addresses (for NodePort and local-traffic rules); may be empty
- * @param zone     the node's topology zone, or null
+ * @param nodeName the Kubernetes node name (an endpoint is local when its nodeName equals it)
+ * @param nodeIPs  the node's own addresses, either family, primary first (NodePorts on explicit
+ *                 addresses, loadBalancerSourceRanges that admit the node); may be empty
+ * @param zone     the node's topology.kubernetes.io/zone, or null (then zone hints are ignored)
  */
 public record NodeContext(String nodeName, List<String> nodeIPs, String zone) {
     public NodeContext {
@@ -18,5 +20,10 @@ public record NodeContext(String nodeName, List<String> nodeIPs, String zone) {
 
     public static NodeContext of(String nodeName) {
         return new NodeContext(nodeName, List.of(), null);
+    }
+
+    /** The node's addresses of one family, in their given order. */
+    public List<String> ipsOf(IpFamily family) {
+        return nodeIPs.stream().filter(ip -> IpAddresses.isAddress(ip, family)).toList();
     }
 }

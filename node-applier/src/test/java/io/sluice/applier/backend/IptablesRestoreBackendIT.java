@@ -174,15 +174,10 @@ class IptablesRestoreBackendIT {
         return r.stdout();
     }
 
+    /** kube-proxy's jumps (filter INPUT/FORWARD/OUTPUT and nat), each exactly once, as iptables-save prints them. */
     private static void assertJumpsOnce(String save) {
         List<String> lines = save.lines().toList();
-        for (String jump : List.of(
-                "-A PREROUTING -m comment --comment \"sluice service portals\" -j SLUICE-SERVICES",
-                "-A OUTPUT -m comment --comment \"sluice service portals\" -j SLUICE-SERVICES",
-                "-A POSTROUTING -m comment --comment \"sluice postrouting rules\" -j SLUICE-POSTROUTING",
-                "-A INPUT -m conntrack --ctstate NEW -m comment --comment \"sluice service portals\" -j SLUICE-SERVICES",
-                "-A FORWARD -m conntrack --ctstate NEW -m comment --comment \"sluice service portals\" -j SLUICE-SERVICES",
-                "-A OUTPUT -m conntrack --ctstate NEW -m comment --comment \"sluice service portals\" -j SLUICE-SERVICES")) {
+        for (String jump : IptablesJump.defaults().stream().map(j -> j.rule().render()).toList()) {
             assertThat(lines.stream().filter(jump::equals).count()).as("copies of %s in\n%s", jump, save).isEqualTo(1);
         }
     }

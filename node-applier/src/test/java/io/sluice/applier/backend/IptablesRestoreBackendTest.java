@@ -49,19 +49,15 @@ class IptablesRestoreBackendTest {
         assertThat(exec.lines().get(1)).isEqualTo("ip netns exec lab-node1 iptables-restore --noflush -w");
         assertThat(exec.calls.get(1).stdin()).contains(":SLUICE-SVC-OLD - [0:0]\n", "-X SLUICE-SVC-OLD\nCOMMIT")
                 .doesNotContain("KUBE-");
-        assertThat(exec.lines().subList(2, exec.lines().size())).containsExactly(
-                "ip netns exec lab-node1 iptables -w -t nat -C PREROUTING -m comment --comment sluice service portals -j SLUICE-SERVICES",
-                "ip netns exec lab-node1 iptables -w -t nat -I PREROUTING -m comment --comment sluice service portals -j SLUICE-SERVICES",
-                "ip netns exec lab-node1 iptables -w -t nat -C OUTPUT -m comment --comment sluice service portals -j SLUICE-SERVICES",
-                "ip netns exec lab-node1 iptables -w -t nat -I OUTPUT -m comment --comment sluice service portals -j SLUICE-SERVICES",
-                "ip netns exec lab-node1 iptables -w -t nat -C POSTROUTING -m comment --comment sluice postrouting rules -j SLUICE-POSTROUTING",
-                "ip netns exec lab-node1 iptables -w -t nat -I POSTROUTING -m comment --comment sluice postrouting rules -j SLUICE-POSTROUTING",
-                "ip netns exec lab-node1 iptables -w -t filter -C INPUT -m conntrack --ctstate NEW -m comment --comment sluice service portals -j SLUICE-SERVICES",
-                "ip netns exec lab-node1 iptables -w -t filter -I INPUT -m conntrack --ctstate NEW -m comment --comment sluice service portals -j SLUICE-SERVICES",
-                "ip netns exec lab-node1 iptables -w -t filter -C FORWARD -m conntrack --ctstate NEW -m comment --comment sluice service portals -j SLUICE-SERVICES",
-                "ip netns exec lab-node1 iptables -w -t filter -I FORWARD -m conntrack --ctstate NEW -m comment --comment sluice service portals -j SLUICE-SERVICES",
-                "ip netns exec lab-node1 iptables -w -t filter -C OUTPUT -m conntrack --ctstate NEW -m comment --comment sluice service portals -j SLUICE-SERVICES",
-                "ip netns exec lab-node1 iptables -w -t filter -I OUTPUT -m conntrack --ctstate NEW -m comment --comment sluice service portals -j SLUICE-SERVICES");
+        List<String> expected = new java.util.ArrayList<>();
+        for (IptablesJump j : IptablesJump.defaults()) { // kube-proxy's jumps, each checked then inserted
+            String rule = j.rule().chain() + " " + String.join(" ", j.rule().arguments());
+            expected.add("ip netns exec lab-node1 iptables -w -t " + j.table() + " -C " + rule);
+            expected.add("ip netns exec lab-node1 iptables -w -t " + j.table() + " -I " + rule);
+        }
+        assertThat(exec.lines().subList(2, exec.lines().size())).containsExactlyElementsOf(expected);
+        assertThat(expected).contains("ip netns exec lab-node1 iptables -w -t filter -I FORWARD -m conntrack --ctstate NEW"
+                + " -m comment --comment sluice service portals -j SLUICE-SERVICES");
         assertThat(exec.calls).allMatch(c -> c.timeout().equals(Duration.ofSeconds(7)));
     }
 
@@ -77,8 +73,8 @@ class IptablesRestoreBackendTest {
         assertThat(exec.lines()).noneMatch(l -> l.contains("save"));
         assertThat(exec.lines().get(0)).isEqualTo("iptables-legacy-restore --noflush -w");
         assertThat(exec.calls.get(0).stdin()).contains("-X SLUICE-SEP-A\n-X SLUICE-SVC-A\nCOMMIT");
-        assertThat(exec.lines().get(1)).startsWith("iptables-legacy -w -t nat -C PREROUTING");
-        assertThat(exec.lines()).hasSize(1 + 6); // jumps already present: checks only
+        assertThat(exec.lines().get(1)).startsWith("iptables-legacy -w -t filter -C INPUT");
+        assertThat(exec.lines()).hasSize(1 + IptablesJump.defaults().size()); // jumps already present: checks only
     }
 
     @Test

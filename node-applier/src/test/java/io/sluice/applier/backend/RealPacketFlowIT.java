@@ -1,21 +1,37 @@
 package io.sluice.applier.backend;
 
 import static io.sluice.applier.render.Fixtures.epTcp;
+import static io.sluice.applier.render.Fixtures.epUdp;
 import static io.sluice.applier.render.Fixtures.image;
+import static io.sluice.applier.render.Fixtures.notReady;
 import static io.sluice.applier.render.Fixtures.readyOn;
+import static io.sluice.applier.render.Fixtures.readyWithZoneHints;
 import static io.sluice.applier.render.Fixtures.service;
 import static io.sluice.applier.render.Fixtures.slice;
+import static io.sluice.applier.render.Fixtures.slice6;
 import static io.sluice.applier.render.Fixtures.tcp;
+import static io.sluice.applier.render.Fixtures.tcpNodePort;
+import static io.sluice.applier.render.Fixtures.terminatingOn;
+import static io.sluice.applier.render.Fixtures.udp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.applier.render.IptablesRenderer;
 import io.sluice.applier.render.NodeContext;
 import io.sluice.applier.render.RenderOptions;
-import io.sluice.applier.render.RuleSet;
+import io.sluice.schema.model.Endpoint;
+import io.sluice.schema.model.IpFamily;
+import io.sluice.schema.model.Service;
+import io.sluice.schema.model.ServiceType;
+import io.sluice.schema.model.SessionAffinity;
+import io.sluice.schema.model.TrafficPolicy;
+import io.sluice.store.image.ClusterImage;
 import io.sluice.testkit.netns.FetchResult;
+import io.sluice.testkit.netns.FetchResult.Outcome;
 import io.sluice.testkit.netns.Lab;
 import io.sluice.testkit.netns.Netns;
 import io.sluice.testkit.netns.Pod;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -27,44 +43,126 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Real packets through rendered rules: a two-node {@link Lab}, Sluice's rules applied to node1
- * only, curl from a client pod (and from node2, outside the cluster CIDR) to ClusterIPs.
+ * Real packets through rendered rules, one behaviour per test: a two-node {@link Lab} with IPv6,
+ * Sluice's rules (IPv4 and IPv6) applied to both nodes, curl and UDP from a client pod on node1
+ * and from external clients attached to node1 (203.0.113.x, outside the cluster CIDR). Pod
+ * servers report the source address they saw, which proves masquerade or its absence.
+ *
+ * <p>node1 routes the Service and outside-world ranges on to node2, as a real node's default
+ * route would, and node2 drops what arrives from node1 for them (raw PREROUTING, before any
+ * NAT): a packet the rules do not handle times out. So a REFUSED outcome can only come from a
+ * REJECT rule (an unrouted address would give an ICMP error, which curl also reports as refused),
+ * and a TIMEOUT on a path that works for another client only from a DROP.
  */
 class RealPacketFlowIT {
-    private static final String WEB_VIP = "172.30.0.41";
-    private static final String EMPTY_VIP = "172.30.0.42";
-    private static final String REMOTE_VIP = "172.30.0.43";
-    private static final Duration FETCH_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration OK_TIMEOUT = Duration.ofSeconds(5);
+    /** For flows that must not answer: long enough for a local round trip, short to keep the suite fast. */
+    private static final Duration DROP_TIMEOUT = Duration.ofSeconds(2);
+    private static final String WEB = "172.30.0.41";
+    private static final String EMPTY = "172.30.0.42";
+    private static final String REMOTE = "172.30.0.43";
+    private static final String NODEPORT_EXT_IP = "198.51.100.4";
+    private static final String LOCAL_EXT_IP = "198.51.100.8";
+    private static final String LB_IP = "192.0.2.50";
+    private static final String STICKY = "172.30.0.55";
+    private static final String UDP_VIP = "172.30.0.60";
+    private static final String ITP = "172.30.0.53";
+    private static final String ITP_REMOTE = "172.30.0.54";
+    private static final String DRAINING = "172.30.0.66";
+    private static final String ZONED = "172.30.0.57";
+    private static final String WEB6 = "fd00:30::70";
+    private static final String EMPTY6 = "fd00:30::71";
     private static Lab lab;
     private static Pod client;
+    private static Pod serverA;
+    private static Pod serverB;
+    private static Pod outside;
+    private static Pod denied;
 
     @BeforeAll
     static void buildLabAndApplyRules() throws Exception {
         Optional<String> unavailable = Netns.unavailableReason();
         Assumptions.assumeTrue(unavailable.isEmpty(), () -> "no real-packet test: " + unavailable.orElse(""));
-        lab = Lab.build("sluice-rpf");
+        lab = Lab.build("sluice-rpf", true);
         client = lab.addPod(1, "client");
-        Pod local = lab.addPod(1, "server-a");
-        Pod remote = lab.addPod(2, "server-b");
-        lab.startServer(local, 8080);
-        lab.startServer(remote, 8080);
-        // node2 plays a host outside the cluster CIDR that routes Service traffic through node1.
-        Netns.execOk(lab.nodeNamespace(2), "ip", "route", "add", "172.30.0.0/16", "via", lab.nodeIp(1));
-        // node1 routes the Service range onwards, as a real node's default route would, and the
-        // next hop drops it silently. Otherwise a VIP nobody DNATs gets an ICMP error, which curl
-        // reports as "refused" too, and the REJECT test would pass with no rules at all.
-        Netns.execOk(lab.nodeNamespace(1), "ip", "route", "add", "172.30.0.0/16", "via", lab.nodeIp(2));
-        Netns.execOk(lab.nodeNamespace(2), "iptables", "-w", "-A", "FORWARD", "-d", "172.30.0.0/16", "-j", "DROP");
+        serverA = lab.addPod(1, "server-a");
+        serverB = lab.addPod(2, "server-b");
+        outside = lab.addExternalClient("outside");
+        denied = lab.addExternalClient("denied");
+        lab.startServer(serverA, 8080);
+        lab.startServer(serverB, 8080);
+        String node1 = lab.nodeNamespace(1);
+        String node2 = lab.nodeNamespace(2);
+        for (String range : List.of("172.30.0.0/16", "192.0.2.0/24", "198.51.100.0/24")) {
+            Netns.execOk(node1, "ip", "route", "add", range, "via", lab.nodeIp(2));
+            Netns.execOk(node2, "iptables", "-w", "-t", "raw", "-A", "PREROUTING", "-i", "eth0", "-d", range, "-j", "DROP");
+        }
+        Netns.execOk(node1, "ip", "-6", "route", "add", "fd00:30::/64", "via", lab.nodeIp6(2));
+        Netns.execOk(node2, "ip6tables", "-w", "-t", "raw", "-A", "PREROUTING", "-i", "eth0", "-d", "fd00:30::/64", "-j", "DROP");
 
-        RuleSet rules = new IptablesRenderer().render(image(
-                service("ns1", "web", WEB_VIP, tcp("http", 80, "8080")),
-                slice("ns1", "web-1", "web", List.of(epTcp("http", 8080)),
-                        readyOn(local.ip(), "node1"), readyOn(remote.ip(), "node2")),
-                service("ns1", "empty", EMPTY_VIP, tcp("http", 80, "8080")),
-                service("ns1", "remote", REMOTE_VIP, tcp("http", 80, "8080")),
-                slice("ns1", "remote-1", "remote", List.of(epTcp("http", 8080)), readyOn(remote.ip(), "node2"))),
-                NodeContext.of("node1"), RenderOptions.defaults(lab.clusterCidr()));
-        new IptablesRestoreBackend(List.of("ip", "netns", "exec", lab.nodeNamespace(1))).apply(rules);
+        ClusterImage image = cluster();
+        for (int node = 1; node <= 2; node++) {
+            NodeContext ctx = new NodeContext("node" + node, List.of(lab.nodeIp(node), lab.nodeIp6(node)),
+                    node == 1 ? "zone-a" : "zone-b");
+            List<String> prefix = List.of("ip", "netns", "exec", lab.nodeNamespace(node));
+            RenderOptions v4 = new RenderOptions(IpFamily.IPV4, List.of(lab.clusterCidr(), lab.clusterCidr6()), 14,
+                    false, List.of());
+            IptablesRestoreBackend.forFamily(IpFamily.IPV4, false, prefix)
+                    .apply(new IptablesRenderer().render(image, ctx, v4));
+            IptablesRestoreBackend.forFamily(IpFamily.IPV6, false, prefix)
+                    .apply(new IptablesRenderer().render(image, ctx, v4.withFamily(IpFamily.IPV6)));
+        }
+    }
+
+    private static ClusterImage cluster() {
+        String a = serverA.ip();
+        String b = serverB.ip();
+        List<io.sluice.schema.model.EndpointPort> http = List.of(epTcp("http", 8080));
+        return image(
+                service("ns1", "web", WEB, tcp("http", 80, "8080")),
+                slice("ns1", "web-1", "web", http, readyOn(a, "node1"), readyOn(b, "node2")),
+                service("ns1", "empty", EMPTY, tcp("http", 80, "8080"), udp("dns", 53, "53")),
+                service("ns1", "remote", REMOTE, tcp("http", 80, "8080")),
+                slice("ns1", "remote-1", "remote", http, readyOn(b, "node2")),
+                Service.builder("ns1", "np").type(ServiceType.NODE_PORT).clusterIP("172.30.0.47")
+                        .externalIPs(List.of(NODEPORT_EXT_IP)).ports(tcpNodePort("http", 80, "8080", 30080)).build(),
+                slice("ns1", "np-1", "np", http, readyOn(a, "node1"), readyOn(b, "node2")),
+                Service.builder("ns1", "local").type(ServiceType.NODE_PORT).clusterIP("172.30.0.48")
+                        .externalIPs(List.of(LOCAL_EXT_IP)).externalTrafficPolicy(TrafficPolicy.LOCAL)
+                        .ports(tcpNodePort("http", 80, "8080", 30090)).build(),
+                slice("ns1", "local-1", "local", http, readyOn(a, "node1"), readyOn(b, "node2")),
+                Service.builder("ns1", "only1").type(ServiceType.NODE_PORT).clusterIP("172.30.0.49")
+                        .externalTrafficPolicy(TrafficPolicy.LOCAL).ports(tcpNodePort("http", 80, "8080", 30091)).build(),
+                slice("ns1", "only1-1", "only1", http, readyOn(a, "node1")),
+                Service.builder("ns1", "lb").type(ServiceType.LOAD_BALANCER).clusterIP("172.30.0.50")
+                        .loadBalancerIngressIPs(List.of(LB_IP)).loadBalancerSourceRanges(List.of(outside.ip() + "/32"))
+                        .ports(tcpNodePort("http", 80, "8080", 30100)).build(),
+                slice("ns1", "lb-1", "lb", http, readyOn(a, "node1"), readyOn(b, "node2")),
+                Service.builder("ns1", "sticky").clusterIP(STICKY).sessionAffinity(SessionAffinity.CLIENT_IP)
+                        .sessionAffinityTimeoutSeconds(300).ports(tcp("http", 80, "8080")).build(),
+                slice("ns1", "sticky-1", "sticky", http, readyOn(a, "node1"), readyOn(b, "node2")),
+                service("ns1", "udp", UDP_VIP, udp("dns", 53, "8080")),
+                slice("ns1", "udp-1", "udp", List.of(epUdp("dns", 8080)), readyOn(b, "node2")),
+                Service.builder("ns1", "itp").clusterIP(ITP).internalTrafficPolicy(TrafficPolicy.LOCAL)
+                        .ports(tcp("http", 80, "8080")).build(),
+                slice("ns1", "itp-1", "itp", http, readyOn(a, "node1"), readyOn(b, "node2")),
+                Service.builder("ns1", "itpremote").clusterIP(ITP_REMOTE).internalTrafficPolicy(TrafficPolicy.LOCAL)
+                        .ports(tcp("http", 80, "8080")).build(),
+                slice("ns1", "itpremote-1", "itpremote", http, readyOn(b, "node2")),
+                service("ns1", "draining", DRAINING, tcp("http", 80, "8080")),
+                slice("ns1", "draining-1", "draining", http, terminatingOn(a, "node1"), notReadyOn(b)),
+                service("ns1", "zoned", ZONED, tcp("http", 80, "8080")),
+                slice("ns1", "zoned-1", "zoned", http, readyWithZoneHints(a, "node1", "zone-a", "zone-a"),
+                        readyWithZoneHints(b, "node2", "zone-b", "zone-b")),
+                Service.builder("ns1", "web6").clusterIPs(List.of("172.30.0.70", WEB6)).ports(tcp("http", 80, "8080"))
+                        .build(),
+                slice6("ns1", "web6-v6", "web6", http, readyOn(lab.ipv6Of(serverA), "node1"),
+                        readyOn(lab.ipv6Of(serverB), "node2")),
+                service("ns1", "empty6", EMPTY6, tcp("http", 80, "8080")));
+    }
+
+    private static Endpoint notReadyOn(String ip) {
+        return new Endpoint(List.of(ip), false, false, false, "node2", null, List.of(), List.of());
     }
 
     @AfterAll
@@ -75,34 +173,136 @@ class RealPacketFlowIT {
     }
 
     @Test
-    void clientPodReachesBothServerPodsThroughTheClusterIp() {
-        Set<String> seen = new TreeSet<>();
-        for (int i = 0; i < 60 && seen.size() < 2; i++) { // random balancing: p(miss one in 60) = 2^-59
-            FetchResult r = lab.fetch(client, WEB_VIP, 80, FETCH_TIMEOUT);
-            assertThat(r.outcome()).as("fetch %d: %s", i, r.body()).isEqualTo(FetchResult.Outcome.OK);
-            assertThat(r.body()).contains("client=" + client.ip()); // pod traffic is not masqueraded
-            seen.add(r.body().split(" ")[0]);
-        }
-        assertThat(seen).containsExactly("pod=server-a", "pod=server-b");
+    void clientPodReachesBothServerPodsThroughTheClusterIpUnmasqueraded() {
+        assertThat(backendsSeen(client, WEB, 80, 60)).containsExactly("server-a", "server-b");
+        assertThat(ok(lab.fetch(client, WEB, 80, OK_TIMEOUT))).contains("client=" + client.ip());
     }
 
     @Test
-    void aServiceWithoutEndpointsRefusesFast() {
+    void aServiceWithoutEndpointsRefusesFastOverTcpAndUdp() {
         long start = System.nanoTime();
-        FetchResult r = lab.fetch(client, EMPTY_VIP, 80, FETCH_TIMEOUT);
-        Duration took = Duration.ofNanos(System.nanoTime() - start);
-
-        assertThat(r.outcome()).as(r.body()).isEqualTo(FetchResult.Outcome.REFUSED);
-        assertThat(took).as("refused, not timed out").isLessThan(Duration.ofSeconds(2));
+        FetchResult r = lab.fetch(client, EMPTY, 80, OK_TIMEOUT);
+        assertThat(r.outcome()).as(r.body()).isEqualTo(Outcome.REFUSED);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("refused, not timed out").isLessThan(Duration.ofSeconds(2));
+        assertThat(lab.udpExchange(client, EMPTY, 53, DROP_TIMEOUT).outcome()).isEqualTo(Outcome.REFUSED);
     }
 
     @Test
     void aSourceOutsideTheClusterCidrIsMasqueradedToTheNodeIp() {
-        FetchResult fromOutside = lab.fetchFromNode(2, REMOTE_VIP, 80, FETCH_TIMEOUT);
-        assertThat(fromOutside.outcome()).as(fromOutside.body()).isEqualTo(FetchResult.Outcome.OK);
-        assertThat(fromOutside.body()).isEqualTo("pod=server-b client=" + lab.nodeIp(1) + "\n");
+        assertThat(ok(lab.fetch(outside, REMOTE, 80, OK_TIMEOUT))).isEqualTo("pod=server-b client=" + lab.nodeIp(1) + "\n");
+        assertThat(ok(lab.fetch(client, REMOTE, 80, OK_TIMEOUT))).isEqualTo("pod=server-b client=" + client.ip() + "\n");
+    }
 
-        FetchResult fromPod = lab.fetch(client, REMOTE_VIP, 80, FETCH_TIMEOUT);
-        assertThat(fromPod.body()).isEqualTo("pod=server-b client=" + client.ip() + "\n");
+    @Test
+    void nodePortFromOutsideReachesEveryEndpointMasqueraded() {
+        Set<String> clients = new TreeSet<>();
+        Set<String> pods = new TreeSet<>();
+        for (int i = 0; i < 60 && pods.size() < 2; i++) {
+            String body = ok(lab.fetch(outside, lab.nodeIp(1), 30080, OK_TIMEOUT));
+            pods.add(pod(body));
+            clients.add(body.strip().split("client=")[1]);
+        }
+        assertThat(pods).containsExactly("server-a", "server-b");
+        assertThat(clients).doesNotContain(outside.ip());
+    }
+
+    @Test
+    void externalIpFromOutsideIsProxiedAndMasqueraded() {
+        String body = ok(lab.fetch(outside, NODEPORT_EXT_IP, 80, OK_TIMEOUT));
+        assertThat(body).doesNotContain("client=" + outside.ip());
+    }
+
+    @Test
+    void externalTrafficPolicyLocalGoesToTheLocalEndpointAndKeepsTheClientAddress() {
+        for (int i = 0; i < 8; i++) {
+            assertThat(ok(lab.fetch(outside, lab.nodeIp(1), 30090, OK_TIMEOUT)))
+                    .isEqualTo("pod=server-a client=" + outside.ip() + "\n");
+            assertThat(ok(lab.fetch(outside, LOCAL_EXT_IP, 80, OK_TIMEOUT)))
+                    .isEqualTo("pod=server-a client=" + outside.ip() + "\n");
+        }
+    }
+
+    @Test
+    void externalTrafficPolicyLocalDropsOnANodeWithoutLocalEndpoints() {
+        assertThat(ok(lab.fetch(outside, lab.nodeIp(1), 30091, OK_TIMEOUT)))
+                .isEqualTo("pod=server-a client=" + outside.ip() + "\n");
+        // node2 has no endpoint of only1: dropped, not refused (nothing listens on node2:30091, so a
+        // packet the rules let through would be answered with a reset).
+        assertThat(lab.fetch(outside, lab.nodeIp(2), 30091, DROP_TIMEOUT).outcome()).isEqualTo(Outcome.TIMEOUT);
+        // pods short-circuit to every endpoint, even on a node without local ones (server-b runs on node2)
+        assertThat(ok(lab.fetch(serverB, lab.nodeIp(2), 30091, OK_TIMEOUT)))
+                .isEqualTo("pod=server-a client=" + serverB.ip() + "\n");
+    }
+
+    @Test
+    void loadBalancerIpAdmitsItsSourceRangesAndDropsOthers() {
+        assertThat(ok(lab.fetch(outside, LB_IP, 80, OK_TIMEOUT))).doesNotContain("client=" + outside.ip());
+        assertThat(lab.fetch(denied, LB_IP, 80, DROP_TIMEOUT).outcome()).isEqualTo(Outcome.TIMEOUT);
+        // NodePorts are not subject to loadBalancerSourceRanges (as in kube-proxy)
+        assertThat(lab.fetch(denied, lab.nodeIp(1), 30100, OK_TIMEOUT).outcome()).isEqualTo(Outcome.OK);
+    }
+
+    @Test
+    void sessionAffinityKeepsAClientOnOneBackend() {
+        Set<String> seen = backendsSeen(client, STICKY, 80, 12);
+        assertThat(seen).hasSize(1); // without affinity: p(12 times the same of 2) = 2^-11
+        assertThat(backendsSeen(outside, STICKY, 80, 12)).hasSize(1);
+    }
+
+    @Test
+    void udpIsProxiedToItsEndpoint() {
+        FetchResult r = lab.udpExchange(client, UDP_VIP, 53, OK_TIMEOUT);
+        assertThat(r).isEqualTo(new FetchResult(Outcome.OK, "pod=server-b client=" + client.ip() + "\n"));
+    }
+
+    @Test
+    void internalTrafficPolicyLocalUsesTheLocalEndpointOrDrops() {
+        assertThat(backendsSeen(client, ITP, 80, 10)).containsExactly("server-a");
+        assertThat(lab.fetch(client, ITP_REMOTE, 80, DROP_TIMEOUT).outcome()).isEqualTo(Outcome.TIMEOUT);
+    }
+
+    @Test
+    void servingTerminatingEndpointsServeWhenNoneIsReady() {
+        assertThat(backendsSeen(client, DRAINING, 80, 6)).containsExactly("server-a");
+    }
+
+    @Test
+    void zoneHintsKeepTrafficInTheNodesZone() {
+        assertThat(backendsSeen(client, ZONED, 80, 10)).containsExactly("server-a");
+    }
+
+    @Test
+    void ipv6ClusterIpThroughIp6tables() {
+        Set<String> seen = new TreeSet<>();
+        for (int i = 0; i < 60 && seen.size() < 2; i++) {
+            String body = ok(lab.fetch(client, WEB6, 80, OK_TIMEOUT));
+            assertThat(body).contains("client=2001:db8:244:1:0:0:0:10"); // the pod's own IPv6 address
+            seen.add(pod(body));
+        }
+        assertThat(seen).containsExactly("server-a", "server-b");
+        assertThat(lab.fetch(client, EMPTY6, 80, OK_TIMEOUT).outcome()).isEqualTo(Outcome.REFUSED);
+    }
+
+    @Test
+    void sctpIsCoveredByRulesAndTracerOnly() {
+        Assumptions.assumeTrue(Files.exists(Path.of("/proc/net/sctp")),
+                "this kernel has no SCTP (no /proc/net/sctp): SCTP Services are checked by golden file and packet tracer only");
+    }
+
+    private static Set<String> backendsSeen(Pod from, String ip, int port, int requests) {
+        Set<String> seen = new TreeSet<>();
+        for (int i = 0; i < requests; i++) {
+            seen.add(pod(ok(lab.fetch(from, ip, port, OK_TIMEOUT))));
+        }
+        return seen;
+    }
+
+    private static String ok(FetchResult r) {
+        assertThat(r.outcome()).as("outcome (%s)", r.body()).isEqualTo(Outcome.OK);
+        return r.body();
+    }
+
+    private static String pod(String body) {
+        return body.split(" ")[0].substring("pod=".length());
     }
 }

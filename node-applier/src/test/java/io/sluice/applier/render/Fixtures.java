@@ -63,6 +63,40 @@ public final class Fixtures {
         return Endpoint.ready(ip, node);
     }
 
+    /** A ready endpoint on {@code node} with zone hints (as the EndpointSlice controller writes for PreferClose). */
+    public static Endpoint readyWithZoneHints(String ip, String node, String zone, String... hintZones) {
+        return new Endpoint(List.of(ip), true, true, false, node, zone, List.of(hintZones), List.of());
+    }
+
+    /** A ready endpoint on {@code node} with node hints (PreferSameNode). */
+    public static Endpoint readyWithNodeHints(String ip, String node, String... hintNodes) {
+        return new Endpoint(List.of(ip), true, true, false, node, null, List.of(), List.of(hintNodes));
+    }
+
+    /** Terminating but serving on {@code node}. */
+    public static Endpoint terminatingOn(String ip, String node) {
+        return new Endpoint(List.of(ip), false, true, true, node, null, List.of(), List.of());
+    }
+
+    public static ServicePort sctp(String name, int port, String targetPort) {
+        return new ServicePort(name, Protocol.SCTP, port, targetPort, 0, null);
+    }
+
+    public static EndpointPort epSctp(String name, int port) {
+        return new EndpointPort(name, Protocol.SCTP, port, null);
+    }
+
+    /** A TCP port with a node port. */
+    public static ServicePort tcpNodePort(String name, int port, String targetPort, int nodePort) {
+        return new ServicePort(name, Protocol.TCP, port, targetPort, nodePort, null);
+    }
+
+    /** An IPv6 slice of Service {@code ns/service}. */
+    public static EndpointSlice slice6(String ns, String name, String service, List<EndpointPort> ports,
+            Endpoint... endpoints) {
+        return new EndpointSlice(ns, name, service, AddressType.IPV6, ports, List.of(endpoints));
+    }
+
     /** Terminating: not ready, still serving (kube-proxy's fallback candidates, not used yet). */
     public static Endpoint terminating(String ip) {
         return new Endpoint(List.of(ip), false, true, true, "node1", null, List.of(), List.of());

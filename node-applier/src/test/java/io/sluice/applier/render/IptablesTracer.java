@@ -1,5 +1,6 @@
 package io.sluice.applier.render;
 
+import io.sluice.applier.backend.IptablesJump;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -9,16 +10,20 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Traces a packet through rendered iptables-restore text, like kube-proxy's packet-flow test
- * tracer. It understands exactly the matches and targets Sluice emits and fails on anything else,
- * so a new kind of rule cannot slip past untested. {@code -m statistic --mode random} is "any of":
+ * Traces the first packet of a connection through rendered iptables-restore text plus the jumps
+ * from the built-in chains, like kube-proxy's packet-flow test tracer. It understands exactly the
+ * matches and targets Sluice emits and fails on anything else, so a new kind of rule cannot slip
+ * past untested. {@code -m statistic --mode random} and {@code -m recent --rcheck} are "maybe":
  * both outcomes are followed, so a trace yields every endpoint a packet can reach.
  *
- * <p>Packet path modelled: filter SLUICE-SERVICES (REJECT), nat SLUICE-SERVICES (DNAT and mark),
- * nat SLUICE-POSTROUTING (MASQUERADE). Marks start at 0.
+ * <p>Path modelled, as the kernel takes it: nat OUTPUT (source is a node address) or PREROUTING
+ * (otherwise), which may DNAT; then filter OUTPUT (local source), INPUT (destination, after
+ * DNAT, is a node address) or FORWARD; then, unless dropped or rejected, nat POSTROUTING, which
+ * may masquerade. Built-in chains hold only the jumps, in kernel order (each inserted at the top,
+ * so the last jump of a chain comes first). Marks start at 0; the packet is conntrack state NEW.
  */
 final class IptablesTracer {
-    /** A packet being traced; immutable. */
+    /** A packet being traced; immutable. {@code dnat} is the DNAT target, {@code verdict} a terminal target. */
     record Packet(String src, String dst, int dport, String protocol, int mark, String dnat, String verdict) {
         Packet withMark(int m) {
             return new Packet(src, dst, dport, protocol, m, dnat, verdict);
@@ -27,18 +32,38 @@ final class IptablesTracer {
         Packet end(String v, String to) {
             return new Packet(src, dst, dport, protocol, mark, to, v);
         }
+
+        /** The packet as filter and POSTROUTING see it: destination rewritten by DNAT. */
+        Packet afterNat() {
+            if (dnat == null) {
+                return new Packet(src, dst, dport, protocol, mark, null, null);
+            }
+            int colon = dnat.lastIndexOf(':');
+            String ip = dnat.substring(0, colon).replace("[", "").replace("]", "");
+            return new Packet(src, ip, Integer.parseInt(dnat.substring(colon + 1)), protocol, mark, dnat, null);
+        }
     }
 
-    /** What can happen to a packet: every endpoint it may reach, whether it is rejected, masqueraded. */
-    record Flow(Set<String> endpoints, boolean rejected, Set<Boolean> masquerade) {
+    /**
+     * What can happen to a packet: every endpoint it may reach (empty when not DNATed), its
+     * filter verdict ("DROP", "REJECT" or "ACCEPT" for passed), whether it leaves masqueraded.
+     */
+    record Flow(Set<String> endpoints, String verdict, Set<Boolean> masquerade) {
     }
 
     private record Rule(String chain, List<String> args, String line) {
     }
 
     private final Map<String, Map<String, List<Rule>>> tables = new HashMap<>();
+    private final Set<String> localAddresses;
 
-    IptablesTracer(String restoreText) {
+    /** Tracer over {@code restoreText} with Sluice's default jumps, on a node owning {@code localAddresses}. */
+    IptablesTracer(String restoreText, Set<String> localAddresses) {
+        this(restoreText, IptablesJump.defaults(), localAddresses);
+    }
+
+    IptablesTracer(String restoreText, List<IptablesJump> jumps, Set<String> localAddresses) {
+        this.localAddresses = Set.copyOf(localAddresses);
         String table = null;
         for (String line : restoreText.lines().toList()) {
             if (line.startsWith("*")) {
@@ -47,39 +72,69 @@ final class IptablesTracer {
             } else if (line.startsWith(":")) {
                 tables.get(table).put(line.substring(1).split(" ")[0], new ArrayList<>());
             } else if (line.startsWith("-A ")) {
-                List<String> tokens = tokenize(line);
-                String chain = tokens.get(1);
-                List<Rule> rules = tables.get(table).get(chain);
-                if (rules == null) {
-                    throw new IllegalArgumentException("rule for undeclared chain: " + line);
-                }
-                rules.add(new Rule(chain, tokens.subList(2, tokens.size()), line));
+                addRule(table, line, false);
             } else if (!line.equals("COMMIT") && !line.isBlank()) {
                 throw new IllegalArgumentException("tracer cannot read line: " + line);
             }
+        }
+        for (String t : List.of("nat", "filter")) {
+            for (String builtin : List.of("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")) {
+                tables.computeIfAbsent(t, x -> new HashMap<>()).put(builtin, new ArrayList<>());
+            }
+        }
+        for (IptablesJump j : jumps) {
+            addRule(j.table(), j.rule().render(), true); // -I: goes to the top
+        }
+    }
+
+    private void addRule(String table, String line, boolean insert) {
+        List<String> tokens = tokenize(line);
+        String chain = tokens.get(1);
+        List<Rule> rules = tables.get(table).get(chain);
+        if (rules == null) {
+            throw new IllegalArgumentException("rule for undeclared chain: " + line);
+        }
+        Rule r = new Rule(chain, tokens.subList(2, tokens.size()), line);
+        if (insert) {
+            rules.add(0, r);
+        } else {
+            rules.add(r);
         }
     }
 
     Flow trace(String src, String dst, int dport, String protocol) {
         Packet p = new Packet(src, dst, dport, protocol, 0, null, null);
-        List<Packet> filtered = walk("filter", "SLUICE-SERVICES", p);
-        boolean rejected = filtered.stream().anyMatch(e -> "REJECT".equals(e.verdict()));
-        if (rejected) {
-            if (!filtered.stream().allMatch(e -> "REJECT".equals(e.verdict()))) {
-                throw new AssertionError("packet is rejected on some paths only: " + filtered);
-            }
-            return new Flow(Set.of(), true, Set.of(false));
-        }
+        boolean localSource = localAddresses.contains(src);
         Set<String> endpoints = new TreeSet<>();
+        Set<String> verdicts = new TreeSet<>();
         Set<Boolean> masq = new LinkedHashSet<>();
-        for (Packet afterNat : walk("nat", "SLUICE-SERVICES", p)) {
-            if (afterNat.dnat() != null) {
-                endpoints.add(afterNat.dnat());
+        for (Packet afterNat : walk("nat", localSource ? "OUTPUT" : "PREROUTING", p)) {
+            Packet q = afterNat.afterNat();
+            String hook = localSource ? "OUTPUT" : localAddresses.contains(q.dst()) ? "INPUT" : "FORWARD";
+            List<Packet> filtered = walk("filter", hook, q);
+            Set<String> v = new TreeSet<>();
+            filtered.forEach(f -> v.add(f.verdict() == null ? "ACCEPT" : f.verdict()));
+            if (v.size() != 1) {
+                throw new AssertionError("filter " + hook + " gives different verdicts on different paths: " + filtered);
             }
-            Packet fresh = new Packet(src, dst, dport, protocol, afterNat.mark(), null, null);
-            masq.add(walk("nat", "SLUICE-POSTROUTING", fresh).stream().anyMatch(e -> "MASQUERADE".equals(e.verdict())));
+            String verdict = v.iterator().next();
+            verdicts.add(verdict);
+            if (verdict.equals("ACCEPT")) {
+                if (q.dnat() != null) {
+                    endpoints.add(q.dnat());
+                }
+                if (!hook.equals("INPUT")) {
+                    masq.add(walk("nat", "POSTROUTING", q).stream().anyMatch(e -> "MASQUERADE".equals(e.verdict())));
+                }
+            }
         }
-        return new Flow(endpoints, false, masq);
+        if (verdicts.size() != 1) {
+            throw new AssertionError("packet " + p + " has different verdicts on different paths: " + verdicts);
+        }
+        if (masq.isEmpty()) {
+            masq.add(false);
+        }
+        return new Flow(endpoints, verdicts.iterator().next(), masq);
     }
 
     /** Every end state of the packet after the chain: a terminal verdict, or verdict null (returned). */
@@ -95,8 +150,8 @@ final class IptablesTracer {
         for (int i = from; i < rules.size(); i++) {
             Rule r = rules.get(i);
             Match m = matches(r, p);
-            if (m == Match.NO) {
-                continue;
+            if (m == Match.NO || !r.args().contains("-j")) {
+                continue; // a rule without a target only counts packets
             }
             List<Packet> out = new ArrayList<>(follow(table, chain, i, r, p));
             if (m == Match.MAYBE) {
@@ -125,12 +180,15 @@ final class IptablesTracer {
                 return walkFrom(table, chain, index + 1, p.withMark(mark));
             }
             case "DNAT":
-                require(targetArgs.size() == 2 && targetArgs.get(0).equals("--to-destination"), r);
+                require(table.equals("nat") && targetArgs.size() == 2 && targetArgs.get(0).equals("--to-destination"), r);
                 return List.of(p.end("DNAT", targetArgs.get(1)));
             case "MASQUERADE":
+                require(table.equals("nat") && targetArgs.equals(List.of("--random-fully")), r);
+                return List.of(p.end(target, p.dnat()));
             case "REJECT":
             case "ACCEPT":
             case "DROP":
+                require(table.equals("filter") && targetArgs.isEmpty(), r);
                 return List.of(p.end(target, p.dnat()));
             default: {
                 require(target.startsWith("SLUICE-") && targetArgs.isEmpty(), r);
@@ -145,7 +203,7 @@ final class IptablesTracer {
 
     private enum Match { YES, NO, MAYBE }
 
-    private static Match matches(Rule r, Packet p) {
+    private Match matches(Rule r, Packet p) {
         List<String> a = r.args();
         Match result = Match.YES;
         boolean negate = false;
@@ -162,8 +220,7 @@ final class IptablesTracer {
                     }
                 }
                 case "-d" -> {
-                    require(!negate, r);
-                    if (!inCidr(p.dst(), a.get(++i))) {
+                    if (inCidr(p.dst(), a.get(++i)) == negate) {
                         return Match.NO;
                     }
                 }
@@ -173,42 +230,15 @@ final class IptablesTracer {
                     }
                 }
                 case "-m" -> {
-                    String module = a.get(++i);
-                    switch (module) {
-                        case "comment" -> {
-                            require(a.get(++i).equals("--comment"), r);
-                            i++;
-                        }
-                        case "tcp", "udp", "sctp" -> {
-                            require(module.equals(p.protocol()), r);
-                            if (i + 1 < a.size() && a.get(i + 1).equals("--dport")) {
-                                i += 2;
-                                if (Integer.parseInt(a.get(i)) != p.dport()) {
-                                    return Match.NO;
-                                }
-                            }
-                        }
-                        case "statistic" -> {
-                            require(a.subList(i + 1, i + 5).equals(List.of("--mode", "random", "--probability",
-                                    a.get(i + 4))), r);
-                            i += 4;
-                            result = Match.MAYBE;
-                        }
-                        case "mark" -> {
-                            boolean not = a.get(i + 1).equals("!");
-                            if (not) {
-                                i++;
-                            }
-                            require(a.get(++i).equals("--mark"), r);
-                            String[] vm = a.get(++i).split("/");
-                            int value = Integer.decode(vm[0]);
-                            int mask = Integer.decode(vm[1]);
-                            if (((p.mark() & mask) == value) == not) {
-                                return Match.NO;
-                            }
-                        }
-                        default -> throw new IllegalArgumentException("tracer does not support -m " + module + ": " + r.line());
+                    maybe = false;
+                    int next = matchModule(r, p, a, i + 1);
+                    if (next < 0) {
+                        return Match.NO;
                     }
+                    if (maybe) {
+                        result = Match.MAYBE;
+                    }
+                    i = next - 1;
                 }
                 case "-j" -> {
                     return result;
@@ -217,22 +247,70 @@ final class IptablesTracer {
             }
             negate = false;
         }
-        throw new IllegalArgumentException("rule without -j: " + r.line());
+        return result; // a rule without a target
+    }
+
+    private boolean maybe;
+
+    /**
+     * Matches {@code -m module …} starting at the module name; returns the index after its
+     * options, or -1 when the packet does not match. Sets {@link #maybe} for "either way".
+     */
+    private int matchModule(Rule r, Packet p, List<String> a, int i) {
+        String module = a.get(i++);
+        switch (module) {
+            case "comment" -> {
+                require(a.get(i).equals("--comment"), r);
+                return i + 2;
+            }
+            case "tcp", "udp", "sctp" -> {
+                require(module.equals(p.protocol()), r);
+                if (i < a.size() && a.get(i).equals("--dport")) {
+                    return Integer.parseInt(a.get(i + 1)) == p.dport() ? i + 2 : -1;
+                }
+                return i;
+            }
+            case "statistic" -> {
+                require(a.subList(i, i + 3).equals(List.of("--mode", "random", "--probability")), r);
+                maybe = true;
+                return i + 4;
+            }
+            case "recent" -> {
+                require(a.get(i).equals("--name") && a.get(i + 1).startsWith("SLUICE-SEP-"), r);
+                if (a.get(i + 2).equals("--set")) {
+                    return i + 3;
+                }
+                require(a.subList(i + 2, i + 7).equals(List.of("--rcheck", "--seconds", a.get(i + 4), "--reap", "-j")), r);
+                maybe = true; // the client may or may not have a recent entry
+                return i + 6;
+            }
+            case "mark" -> {
+                boolean not = a.get(i).equals("!");
+                if (not) {
+                    i++;
+                }
+                require(a.get(i++).equals("--mark"), r);
+                String[] vm = a.get(i++).split("/");
+                int value = Integer.decode(vm[0]);
+                int mask = Integer.decode(vm[1]);
+                return ((p.mark() & mask) == value) != not ? i : -1;
+            }
+            case "addrtype" -> {
+                String which = a.get(i);
+                require(a.get(i + 1).equals("LOCAL") && (which.equals("--dst-type") || which.equals("--src-type")), r);
+                String addr = which.equals("--dst-type") ? p.dst() : p.src();
+                return localAddresses.contains(addr) || IpAddresses.contains("127.0.0.0/8", addr) ? i + 2 : -1;
+            }
+            case "conntrack" -> {
+                require(a.get(i).equals("--ctstate"), r);
+                return List.of(a.get(i + 1).split(",")).contains("NEW") ? i + 2 : -1;
+            }
+            default -> throw new IllegalArgumentException("tracer does not support -m " + module + ": " + r.line());
+        }
     }
 
     static boolean inCidr(String ip, String cidr) {
-        String[] parts = cidr.split("/");
-        int bits = parts.length == 2 ? Integer.parseInt(parts[1]) : 32;
-        long mask = bits == 0 ? 0 : (0xffffffffL << (32 - bits)) & 0xffffffffL;
-        return (toLong(ip) & mask) == (toLong(parts[0]) & mask);
-    }
-
-    private static long toLong(String ip) {
-        long v = 0;
-        for (String o : ip.split("\\.")) {
-            v = (v << 8) | Integer.parseInt(o);
-        }
-        return v;
+        return IpAddresses.contains(cidr, ip);
     }
 
     private static void require(boolean ok, Rule r) {

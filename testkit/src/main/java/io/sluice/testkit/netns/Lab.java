@@ -45,6 +45,9 @@ import org.slf4j.LoggerFactory;
 public final class Lab implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Lab.class);
     public static final String CLUSTER_CIDR = "10.244.0.0/16";
+    public static final String CLUSTER_CIDR6 = "2001:db8:244::/48";
+    /** External clients live in TEST-NET-3, 203.0.113.0/24. */
+    private static final String EXTERNAL_PREFIX = "203.0.113.";
     public static final int NODES = 2;
     private static final Pattern POD_NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?");
     private static final Duration SERVER_READY_TIMEOUT = Duration.ofSeconds(10);
@@ -56,24 +59,38 @@ public final class Lab implements AutoCloseable {
     private final Map<String, Pod> pods = new LinkedHashMap<>();
     private final int[] nextPodOctet = {FIRST_POD_OCTET, FIRST_POD_OCTET};
     private final List<Server> servers = new ArrayList<>();
+    private final List<Pod> externalClients = new ArrayList<>();
+    private final boolean ipv6;
     private boolean closed;
 
     /** A pod server started by {@link #startServer}; {@code pid} is the server JVM's own PID. */
     public record Server(Pod pod, int port, long pid, Path logFile) {
     }
 
-    private Lab(String prefix, Path workDir) {
+    private Lab(String prefix, Path workDir, boolean ipv6) {
         this.prefix = prefix;
         this.workDir = workDir;
+        this.ipv6 = ipv6;
     }
 
     /** Builds the two nodes and the link between them; add pods with {@link #addPod}. */
     public static Lab build(String prefix) {
+        return build(prefix, false);
+    }
+
+    /**
+     * As {@link #build(String)}; with {@code ipv6} every node, pod and external client also gets
+     * an IPv6 address from 2001:db8::/32 (documentation space, routed only inside the lab):
+     * nodes {@code 2001:db8:255::<node>}, pods {@code 2001:db8:244:<node>::<n>} ({@link #ipv6Of}),
+     * external clients {@code 2001:db8:203::<n>}. Addresses are added without duplicate address
+     * detection, so they are usable at once.
+     */
+    public static Lab build(String prefix, boolean ipv6) {
         Netns.checkName(prefix);
         deleteStale(prefix);
         Lab lab;
         try {
-            lab = new Lab(prefix, Files.createTempDirectory(prefix + "-lab-"));
+            lab = new Lab(prefix, Files.createTempDirectory(prefix + "-lab-"), ipv6);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot create a work directory for lab " + prefix, e);
         }
@@ -102,6 +119,27 @@ public final class Lab implements AutoCloseable {
     /** {@code 10.255.0.<node>}: the node's address on the link between the nodes. */
     public String nodeIp(int node) {
         return "10.255.0." + checkNode(node);
+    }
+
+    /** {@code 2001:db8:255::<node>}: the node's IPv6 address on the link (labs built with IPv6). */
+    public String nodeIp6(int node) {
+        requireIpv6();
+        return "2001:db8:255::" + checkNode(node);
+    }
+
+    /** The IPv6 address of a pod or external client (labs built with IPv6). */
+    public String ipv6Of(Pod pod) {
+        requireIpv6();
+        String[] o = pod.ip().split("\\.");
+        if (pod.ip().startsWith(EXTERNAL_PREFIX)) {
+            return "2001:db8:203::" + o[3];
+        }
+        return "2001:db8:244:" + pod.node() + "::" + o[3];
+    }
+
+    /** {@value #CLUSTER_CIDR6}: the pods' IPv6 range (labs built with IPv6). */
+    public String clusterCidr6() {
+        return CLUSTER_CIDR6;
     }
 
     /** {@code 10.244.<node>.0/24}. */
@@ -143,6 +181,76 @@ public final class Lab implements AutoCloseable {
         pods.put(podName, pod);
         log.debug("Lab {}: pod {} on node {} at {}", prefix, podName, node, pod.ip());
         return pod;
+    }
+
+    /**
+     * Adds a host outside the cluster, attached to node1 by its own veth: namespace
+     * {@code <prefix>-<name>} with {@code 203.0.113.<n>/32} (n = 10, 11, ...), default route via
+     * node1 ({@code 203.0.113.1} on node1's side). node2 routes 203.0.113.0/24 via node1, so
+     * answers to it from either node find their way back. Its source address is outside the
+     * cluster CIDR, as an internet client's would be; use it for NodePort, external IP and
+     * load-balancer traffic. Returned as a {@link Pod} on node 1 (its namespace and address).
+     */
+    public Pod addExternalClient(String name) {
+        requireOpen();
+        if (name == null || !POD_NAME.matcher(name).matches() || name.matches("node[0-9]+") || pods.containsKey(name)) {
+            throw new IllegalArgumentException("Invalid or duplicate external client name '" + name + "'");
+        }
+        int octet = FIRST_POD_OCTET + externalClients.size();
+        Pod client = new Pod(name, prefix + "-" + name, 1, EXTERNAL_PREFIX + octet);
+        String node = nodeNamespace(1);
+        String nodeSide = "vx" + octet;
+        createNamespace(client.namespace());
+        ip("-n", node, "link", "add", nodeSide, "type", "veth", "peer", "name", "eth0", "netns", client.namespace());
+        ip("-n", client.namespace(), "addr", "add", client.ip() + "/32", "dev", "eth0");
+        ip("-n", client.namespace(), "link", "set", "eth0", "up");
+        ip("-n", client.namespace(), "route", "add", EXTERNAL_PREFIX + "1", "dev", "eth0", "scope", "link");
+        ip("-n", client.namespace(), "route", "add", "default", "via", EXTERNAL_PREFIX + "1", "dev", "eth0");
+        ip("-n", node, "addr", "add", EXTERNAL_PREFIX + "1/32", "dev", nodeSide);
+        ip("-n", node, "link", "set", nodeSide, "up");
+        ip("-n", node, "route", "add", client.ip() + "/32", "dev", nodeSide);
+        if (externalClients.isEmpty()) {
+            ip("-n", nodeNamespace(2), "route", "add", EXTERNAL_PREFIX + "0/24", "via", nodeIp(1));
+        }
+        if (ipv6) {
+            String v6 = "2001:db8:203::" + octet;
+            String gw = "2001:db8:203::1";
+            ip("-n", client.namespace(), "-6", "addr", "add", v6 + "/128", "dev", "eth0", "nodad");
+            ip("-n", client.namespace(), "-6", "route", "add", gw, "dev", "eth0");
+            ip("-n", client.namespace(), "-6", "route", "add", "default", "via", gw, "dev", "eth0");
+            ip("-n", node, "-6", "addr", "add", gw + "/128", "dev", nodeSide, "nodad");
+            ip("-n", node, "-6", "route", "add", v6 + "/128", "dev", nodeSide);
+            if (externalClients.isEmpty()) {
+                ip("-n", nodeNamespace(2), "-6", "route", "add", "2001:db8:203::/64", "via", nodeIp6(1));
+            }
+        }
+        externalClients.add(client);
+        log.debug("Lab {}: external client {} at {} attached to node 1", prefix, name, client.ip());
+        return client;
+    }
+
+    /**
+     * Sends one UDP datagram from {@code client}'s namespace to {@code ip:port} and waits at most
+     * {@code timeout} for one line back (bash's /dev/udp, a connected socket, so an ICMP port
+     * unreachable shows as {@link Outcome#REFUSED}). The body is the answer, e.g. a pod server's
+     * {@code pod=… client=…}. The source port is new for every call.
+     */
+    public FetchResult udpExchange(Pod client, String ip, int port, Duration timeout) {
+        requireOpen();
+        String seconds = String.format(Locale.ROOT, "%.3f", timeout.toMillis() / 1000.0);
+        List<String> cmd = Netns.inNamespace(client.namespace(), "bash", "-c",
+                "exec 3<>/dev/udp/" + ip + "/" + port + " && printf 'hello\\n' >&3 && timeout " + seconds + " head -n 1 <&3");
+        ExecResult r = Netns.run(cmd, null, timeout.plusSeconds(10));
+        if (r.ok() && !r.stdout().isEmpty()) {
+            return new FetchResult(Outcome.OK, r.stdout());
+        }
+        if (r.exitCode() == 124) {
+            return new FetchResult(Outcome.TIMEOUT, "no UDP answer within " + timeout);
+        }
+        if (r.stderr().contains("Connection refused")) {
+            return new FetchResult(Outcome.REFUSED, r.stderr().strip());
+        }
+        return new FetchResult(Outcome.ERROR, "exit " + r.exitCode() + ": " + r.stderr().strip());
     }
 
     /**
@@ -218,6 +326,11 @@ public final class Lab implements AutoCloseable {
             ip("-n", ns, "addr", "add", nodeIp(node) + "/24", "dev", "eth0");
             ip("-n", ns, "link", "set", "eth0", "up");
             ip("-n", ns, "route", "add", podCidr(other), "via", nodeIp(other));
+            if (ipv6) {
+                Netns.execOk(ns, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1");
+                ip("-n", ns, "-6", "addr", "add", nodeIp6(node) + "/64", "dev", "eth0", "nodad");
+                ip("-n", ns, "-6", "route", "add", "2001:db8:244:" + other + "::/64", "via", nodeIp6(other));
+            }
         }
         log.debug("Lab {}: nodes {} built", prefix, nodeNamespaces());
     }
@@ -234,6 +347,15 @@ public final class Lab implements AutoCloseable {
         ip("-n", node, "addr", "add", gateway + "/32", "dev", nodeSide);
         ip("-n", node, "link", "set", nodeSide, "up");
         ip("-n", node, "route", "add", pod.ip() + "/32", "dev", nodeSide);
+        if (ipv6) {
+            String v6 = ipv6Of(pod);
+            String gw6 = "2001:db8:244:" + pod.node() + "::1";
+            ip("-n", pod.namespace(), "-6", "addr", "add", v6 + "/128", "dev", "eth0", "nodad");
+            ip("-n", pod.namespace(), "-6", "route", "add", gw6, "dev", "eth0");
+            ip("-n", pod.namespace(), "-6", "route", "add", "default", "via", gw6, "dev", "eth0");
+            ip("-n", node, "-6", "addr", "add", gw6 + "/128", "dev", nodeSide, "nodad");
+            ip("-n", node, "-6", "route", "add", v6 + "/128", "dev", nodeSide);
+        }
     }
 
     private void createNamespace(String ns) {
@@ -278,7 +400,7 @@ public final class Lab implements AutoCloseable {
         requireOpen();
         String seconds = String.format(Locale.ROOT, "%.3f", timeout.toMillis() / 1000.0);
         List<String> cmd = Netns.inNamespace(ns, "curl", "-sS", "--noproxy", "*", "--max-time", seconds,
-                "http://" + ip + ":" + port + "/");
+                "http://" + (ip.indexOf(':') >= 0 ? "[" + ip + "]" : ip) + ":" + port + "/");
         ExecResult r = Netns.run(cmd, null, timeout.plusSeconds(10));
         return switch (r.exitCode()) {
             case 0 -> new FetchResult(Outcome.OK, r.stdout());
@@ -318,6 +440,12 @@ public final class Lab implements AutoCloseable {
             throw new IllegalArgumentException("No node " + node + ": a lab has nodes 1 and 2");
         }
         return node;
+    }
+
+    private void requireIpv6() {
+        if (!ipv6) {
+            throw new IllegalStateException("Lab " + prefix + " was built without IPv6; use Lab.build(prefix, true)");
+        }
     }
 
     private void requireOpen() {

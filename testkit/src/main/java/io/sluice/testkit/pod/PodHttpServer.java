@@ -2,6 +2,8 @@ package io.sluice.testkit.pod;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
@@ -11,9 +13,11 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
 /**
- * The workload of a lab pod: an HTTP server on {@code 0.0.0.0:<port>} that answers every GET with
- * {@code pod=<name> client=<remote IP>\n}. The remote IP is the source address the server saw, so
- * it shows whether a proxy on the way masqueraded (SNAT) the connection or kept the client's IP.
+ * The workload of a lab pod: an HTTP server on {@code <port>} (every address, IPv4 and IPv6) that
+ * answers every GET with {@code pod=<name> client=<remote IP>\n}, and a UDP server on the same port
+ * number that answers every datagram with the same line. The remote IP is the source address the
+ * server saw, so it shows whether a proxy on the way masqueraded (SNAT) the flow or kept the
+ * client's IP.
  *
  * <p>Run as {@code java io.sluice.testkit.pod.PodHttpServer --name NAME --port PORT}; it prints
  * one line when it listens and stops on SIGTERM. It uses only the JDK (no logging framework), so
@@ -23,18 +27,23 @@ public final class PodHttpServer {
     private final String name;
     private final HttpServer server;
     private final ExecutorService executor = Executors.newFixedThreadPool(2);
+    private final DatagramSocket udp;
 
     private PodHttpServer(String name, int port) throws IOException {
         this.name = name;
-        this.server = HttpServer.create(new InetSocketAddress("0.0.0.0", port), 64);
+        this.server = HttpServer.create(new InetSocketAddress(port), 64); // wildcard: IPv4 and IPv6
         server.createContext("/", this::handle);
         server.setExecutor(executor);
+        this.udp = new DatagramSocket(new InetSocketAddress(server.getAddress().getPort()));
     }
 
     /** Starts a server; {@link #stop()} ends it. */
     public static PodHttpServer start(String name, int port) throws IOException {
         PodHttpServer s = new PodHttpServer(name, port);
         s.server.start();
+        Thread t = new Thread(s::serveUdp, "pod-udp-server");
+        t.setDaemon(true);
+        t.start();
         return s;
     }
 
@@ -44,6 +53,7 @@ public final class PodHttpServer {
     }
 
     public void stop() {
+        udp.close();
         server.stop(0);
         executor.shutdownNow();
     }
@@ -51,13 +61,30 @@ public final class PodHttpServer {
     public static void main(String[] args) throws IOException {
         Args a = Args.parse(args);
         PodHttpServer s = start(a.name(), a.port());
-        System.out.println("PodHttpServer pod=" + a.name() + " listening on 0.0.0.0:" + s.port());
+        System.out.println("PodHttpServer pod=" + a.name() + " listening on port " + s.port() + " (tcp and udp)");
         Runtime.getRuntime().addShutdownHook(new Thread(s::stop, "pod-http-server-stop"));
     }
 
     /** The response body for a request from {@code clientIp}. */
     public static String body(String podName, String clientIp) {
         return "pod=" + podName + " client=" + clientIp + "\n";
+    }
+
+    /** Answers each datagram with {@link #body}; ends when the socket is closed. */
+    private void serveUdp() {
+        byte[] buf = new byte[512];
+        while (!udp.isClosed()) {
+            try {
+                DatagramPacket in = new DatagramPacket(buf, buf.length);
+                udp.receive(in);
+                byte[] out = body(name, in.getAddress().getHostAddress()).getBytes(StandardCharsets.UTF_8);
+                udp.send(new DatagramPacket(out, out.length, in.getSocketAddress()));
+            } catch (IOException e) {
+                if (!udp.isClosed()) {
+                    System.err.println("PodHttpServer pod=" + name + " UDP: " + e);
+                }
+            }
+        }
     }
 
     private void handle(HttpExchange exchange) throws IOException {

@@ -21,15 +21,42 @@ class LabIT {
     static Pod client;
     static Pod backend;
     static Server server;
+    static Pod outsider;
+
+    @Test
+    void externalClientReachesPodsThroughNode1WithItsOwnAddress() {
+        assertThat(outsider.ip()).isEqualTo("203.0.113.10");
+        FetchResult r = lab.fetch(outsider, backend.ip(), 8080, Duration.ofSeconds(5));
+        assertThat(r).isEqualTo(new FetchResult(Outcome.OK, "pod=backend client=203.0.113.10\n"));
+    }
+
+    @Test
+    void podServersAnswerUdpAndAClosedUdpPortIsRefused() {
+        assertThat(lab.udpExchange(client, backend.ip(), 8080, Duration.ofSeconds(3)))
+                .isEqualTo(new FetchResult(Outcome.OK, "pod=backend client=10.244.1.10\n"));
+        assertThat(lab.udpExchange(client, backend.ip(), 8081, Duration.ofSeconds(3)).outcome())
+                .isEqualTo(Outcome.REFUSED);
+    }
+
+    @Test
+    void ipv6ReachesPodsAcrossNodesAndFromOutside() {
+        assertThat(lab.ipv6Of(backend)).isEqualTo("2001:db8:244:2::10");
+        FetchResult fromPod = lab.fetch(client, lab.ipv6Of(backend), 8080, Duration.ofSeconds(5));
+        assertThat(fromPod.outcome()).as(fromPod.body()).isEqualTo(Outcome.OK);
+        assertThat(fromPod.body()).startsWith("pod=backend client=2001:db8:244:1:0:0:0:10");
+        FetchResult fromOutside = lab.fetch(outsider, lab.ipv6Of(backend), 8080, Duration.ofSeconds(5));
+        assertThat(fromOutside.body()).startsWith("pod=backend client=2001:db8:203:0:0:0:0:10");
+    }
 
     @BeforeAll
     static void buildLab() {
         Optional<String> reason = Netns.unavailableReason();
         assumeTrue(reason.isEmpty(), () -> reason.orElseThrow());
-        lab = Lab.build(PREFIX);
+        lab = Lab.build(PREFIX, true);
         client = lab.addPod(1, "client");
         backend = lab.addPod(2, "backend");
         server = lab.startServer(backend, 8080);
+        outsider = lab.addExternalClient("outsider");
     }
 
     @AfterAll
