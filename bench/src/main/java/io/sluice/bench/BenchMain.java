@@ -31,6 +31,7 @@ public final class BenchMain {
                 case "replay" -> Replay.run(a);
                 case "full-sync" -> FullSync.run(a);
                 case "latency" -> Latency.run(a);
+                case "memory" -> Memory.run(a);
                 default -> throw new IllegalArgumentException(argv[0] + " is not written yet");
             };
         } finally {
