@@ -32,6 +32,7 @@ public final class BenchMain {
                 case "full-sync" -> FullSync.run(a);
                 case "latency" -> Latency.run(a);
                 case "memory" -> Memory.run(a);
+                case "first-packet" -> FirstPacket.run(a);
                 default -> throw new IllegalArgumentException(argv[0] + " is not written yet");
             };
         } finally {
