@@ -33,7 +33,7 @@ public final class FullApplySync implements SluiceSync {
 
     @Override
     public String describe() {
-        return "full apply (main's NodeApplier.syncOnce: render everything, " + backend.describe() + " gets every chain)";
+        return "full render + backend.apply (NodeApplier.syncOnce as on main): " + backend.describe();
     }
 
     @Override

@@ -6,7 +6,12 @@ import io.sluice.applier.backend.IptablesRestoreBackend;
 import io.sluice.applier.render.IptablesRenderer;
 import io.sluice.applier.render.NodeContext;
 import io.sluice.applier.render.RenderOptions;
-import io.sluice.applier.render.RuleSet;
+import io.sluice.applier.backend.NftablesBackend;
+import io.sluice.applier.backend.RuleBackend;
+import io.sluice.applier.render.NftablesRenderer;
+import io.sluice.applier.render.RuleRenderer;
+import io.sluice.applier.render.nft.NftDiff;
+import io.sluice.applier.render.nft.NftScript;
 import io.sluice.schema.codec.EventCodec;
 import io.sluice.schema.model.ChangeEvent;
 import io.sluice.schema.model.EndpointSlice;
@@ -41,19 +46,56 @@ public final class OneChange {
 
     private final int services;
     private final int trials;
-    private final String restore;
+    private final List<String> flavours;
     private final Duration applyTimeout;
-    private final long deadline;
-    private final IptablesRenderer renderer = new IptablesRenderer();
+    private final int budgetSeconds;
     private final EventCodec codec = new EventCodec();
+    private Flavour flavour;
+    private RuleRenderer renderer;
+    private long deadline;
+
+    /**
+     * A kernel tool and how the baselines talk to it: the changed part alone, and (iptables only)
+     * kube-proxy's partial sync with the dispatch chain rewritten.
+     */
+    record Flavour(String name, RuleRenderer renderer, List<String> tool) {
+        boolean iptables() {
+            return renderer instanceof IptablesRenderer;
+        }
+
+        RuleBackend backend(String ns, Duration timeout) {
+            List<String> prefix = List.of("ip", "netns", "exec", ns);
+            return iptables() ? new IptablesRestoreBackend(Exec.system(), prefix, tool.get(0), timeout)
+                    : new NftablesBackend(Exec.system(), prefix, "nft", timeout);
+        }
+
+        /** Input that changes the kernel from {@code before} to {@code after}; null if kube-proxy style does not apply. */
+        String input(String before, String after, boolean kubeProxyStyle) {
+            if (iptables()) {
+                return IptablesText.diff(IptablesText.parse(before), IptablesText.parse(after),
+                        kubeProxyStyle ? DISPATCH : Set.of());
+            }
+            return kubeProxyStyle ? null : NftDiff.between(NftScript.parse(before).byName(), NftScript.parse(after)).script();
+        }
+
+        static Flavour of(String name) {
+            return switch (name) {
+                case "iptables-nft" -> new Flavour(name, new IptablesRenderer(), List.of("iptables-restore", "--noflush", "-w"));
+                case "iptables-legacy" -> new Flavour(name, new IptablesRenderer(),
+                        List.of("iptables-legacy-restore", "--noflush", "-w"));
+                case "nftables" -> new Flavour(name, new NftablesRenderer(), List.of("nft", "-f", "-"));
+                default -> throw new IllegalArgumentException("flavour " + name + " (iptables-nft, iptables-legacy, nftables)");
+            };
+        }
+    }
 
     OneChange(Args a) {
         boolean quick = a.flag("quick");
         this.services = a.integer("services", quick ? 1000 : 10_000);
         this.trials = a.integer("trials", quick ? 5 : 15);
-        this.restore = "legacy".equals(a.string("flavour", "nft")) ? "iptables-legacy-restore" : "iptables-restore";
+        this.flavours = List.of(a.string("flavour", "iptables-nft,nftables").split(","));
         this.applyTimeout = Duration.ofSeconds(a.integer("apply-timeout", 120));
-        this.deadline = System.nanoTime() + Duration.ofSeconds(a.integer("budget", 300)).toNanos();
+        this.budgetSeconds = a.integer("budget", 240);
     }
 
     public static String run(Args a) throws Exception {
@@ -61,21 +103,31 @@ public final class OneChange {
     }
 
     String run() throws Exception {
+        StringBuilder last = new StringBuilder("one-change:");
+        for (String f : flavours) {
+            flavour = Flavour.of(f.trim());
+            renderer = flavour.renderer();
+            deadline = System.nanoTime() + Duration.ofSeconds(budgetSeconds).toNanos();
+            last.append(' ').append(runFlavour()).append(';');
+        }
+        return last + " (target <=1.5x kernel-only; >=5x faster than kube-proxy-style)";
+    }
+
+    private String runFlavour() throws Exception {
         SyntheticCluster cluster = new SyntheticCluster(services, 5, 3);
-        String flavour = restore.contains("legacy") ? "iptables-legacy" : "iptables-nft";
-        System.out.printf("one-change: %d Services x 5 endpoints, %s, %d trials%n", services, flavour, trials);
+        String flavour = this.flavour.name();
+        System.out.printf("%n== one-change: %d Services x 5 endpoints, %s, %d trials%n", services, flavour, trials);
         ClusterImage base = cluster.image();
         String nsS = Netns.create("oc-sluice");
         String nsK = Netns.create("oc-kernel");
         Path stateDir = Files.createTempDirectory("sluice-bench-oc");
         try (SnapshotStore store = SnapshotStore.open(stateDir);
-                SluiceSync sluice = new FullApplySync(renderer, backend(nsS), NODE, OPTIONS)) {
-            System.out.println("sluice path: " + sluice.describe());
+                SluiceSync sluice = new FullApplySync(renderer, this.flavour.backend(nsS, applyTimeout), NODE, OPTIONS)) {
             store.commit(cluster.events(), base.seq(), base.seq());
             long load = System.nanoTime();
             sluice.sync(base);
             System.out.printf("loaded %s in %.2f s (sluice backend, first apply)%n", nsS, (System.nanoTime() - load) / 1e9);
-            IptablesRestoreBackend kernelLoader = backend(nsK);
+            RuleBackend kernelLoader = this.flavour.backend(nsK, applyTimeout);
             load = System.nanoTime();
             kernelLoader.apply(renderer.render(base, NODE, OPTIONS));
             System.out.printf("loaded %s in %.2f s%n", nsK, (System.nanoTime() - load) / 1e9);
@@ -93,11 +145,11 @@ public final class OneChange {
         Stats sPrep = new Stats("  sluice decode+replay+commit");
         Stats sRender = new Stats("  sluice render");
         Stats sApply = new Stats("  sluice backend apply");
-        Stats kernel = new Stats("kernel-only (changed chains, " + restore + ")");
+        Stats kernel = new Stats("kernel-only (changed part, " + String.join(" ", this.flavour.tool()) + ")");
         Stats kube = new Stats("kube-proxy-style (+dispatch chain)");
         ClusterImage imgS = base;
         ClusterImage imgK = base;
-        IptablesText textK = IptablesText.parse(renderer.render(imgK, NODE, OPTIONS).text());
+        String textK = renderer.render(imgK, NODE, OPTIONS).text();
         long seq = base.seq();
         String sluiceFailure = null;
         int done = 0;
@@ -137,14 +189,17 @@ public final class OneChange {
                         imgS = img;
                     }
                     case 1, 2 -> {
+                        if (which == 2 && !this.flavour.iptables()) {
+                            break; // kube-proxy's nftables mode has no dispatch chain to rewrite
+                        }
                         int svc = pick(t, which);
                         ImageDelta d = imgK.delta();
                         d.replay(ChangeEvent.upsert(SyntheticCluster.CLUSTER, imgK.seq() + 1,
                                 cluster.rolled(slice(imgK, svc)), Instant.now(), "x"));
                         ClusterImage next = d.apply();
-                        IptablesText after = IptablesText.parse(renderer.render(next, NODE, OPTIONS).text());
-                        String input = IptablesText.diff(textK, after, which == 1 ? Set.of() : DISPATCH);
-                        long took = Timed.run(Netns.in(nsK, restore, "--noflush", "-w"), input, applyTimeout);
+                        String after = renderer.render(next, NODE, OPTIONS).text();
+                        String input = this.flavour.input(textK, after, which == 2);
+                        long took = Timed.run(Netns.in(nsK, this.flavour.tool().toArray(String[]::new)), input, applyTimeout);
                         if (!warmup) {
                             (which == 1 ? kernel : kube).add(took);
                         }
@@ -164,21 +219,17 @@ public final class OneChange {
         }
         double ratioKernel = sTotal.medianMs() / kernel.medianMs();
         double fasterThanKube = kube.medianMs() / sTotal.medianMs();
-        System.out.printf(Locale.ROOT, "%d timed trials; ratio sluice/kernel-only = %.2fx (target <= 1.5x); "
-                + "kube-proxy-style/sluice = %.2fx (target >= 5x)%n", done, ratioKernel, fasterThanKube);
+        System.out.printf(Locale.ROOT, "%s: %d timed trials; ratio sluice/kernel-only = %.2fx (target <= 1.5x); "
+                + "kube-proxy-style/sluice = %.2fx (target >= 5x)%n", flavour, done, ratioKernel, fasterThanKube);
         if (sluiceFailure != null) {
-            return String.format(Locale.ROOT, "one-change: sluice FAILED (%s) at %d Services on %s; kernel-only %.1f ms, "
-                    + "kube-proxy-style %.1f ms (target <=1.5x kernel-only, >=5x faster than kube-proxy-style)",
-                    firstLine(sluiceFailure), services, flavour, kernel.medianMs(), kube.medianMs());
+            return String.format(Locale.ROOT, "%s at %d Services: sluice FAILED (%s); kernel-only %.1f ms, "
+                    + "kube-proxy-style %.1f ms", flavour, services, firstLine(sluiceFailure), kernel.medianMs(), kube.medianMs());
         }
-        return String.format(Locale.ROOT, "one-change: %.2fx kernel-only (sluice %.1f ms vs %.1f ms), %.2fx faster than "
-                + "kube-proxy-style (%.1f ms); %d Services, %s, %s (target <=1.5x, >=5x)",
-                ratioKernel, sTotal.medianMs(), kernel.medianMs(), fasterThanKube, kube.medianMs(), services, flavour,
-                sluice instanceof FullApplySync ? "full-apply path" : "incremental path");
-    }
-
-    private IptablesRestoreBackend backend(String ns) {
-        return new IptablesRestoreBackend(Exec.system(), List.of("ip", "netns", "exec", ns), restore, applyTimeout);
+        String kubePart = this.flavour.iptables() ? String.format(Locale.ROOT, ", %.2fx faster than kube-proxy-style "
+                + "(%.1f ms)", fasterThanKube, kube.medianMs()) : "";
+        return String.format(Locale.ROOT, "%s at %d Services (%s): sluice %.1f ms = %.2fx kernel-only %.1f ms%s",
+                flavour, services, sluice.describe().startsWith("full") ? "full-render path" : "incremental path",
+                sTotal.medianMs(), ratioKernel, kernel.medianMs(), kubePart);
     }
 
     /** Spread changes over the whole Service range, a different Service per writer and trial. */

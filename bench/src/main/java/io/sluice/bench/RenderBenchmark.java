@@ -46,6 +46,7 @@ public class RenderBenchmark {
     static RuleRenderer renderer(String name) {
         return switch (name) {
             case "iptables" -> new IptablesRenderer();
+            case "nftables" -> new io.sluice.applier.render.NftablesRenderer();
             default -> throw new IllegalArgumentException("no renderer '" + name + "' in this build");
         };
     }
