@@ -23,12 +23,13 @@ public final class FullApplySync implements SluiceSync {
     }
 
     @Override
-    public Breakdown sync(ClusterImage image) throws ApplyException {
+    public Breakdown sync(ClusterImage image, java.util.Set<io.sluice.schema.model.ObjectKey> changedServices)
+            throws ApplyException {
         long t0 = System.nanoTime();
         RuleSet rules = renderer.render(image, node, options);
         long t1 = System.nanoTime();
         backend.apply(rules);
-        return new Breakdown(t1 - t0, System.nanoTime() - t1);
+        return new Breakdown(t1 - t0, System.nanoTime() - t1, "whole rule set");
     }
 
     @Override
