@@ -58,7 +58,10 @@ public final class Replay {
             System.out.printf("produced %d events in %.1f s (not timed)%n", produced, (System.nanoTime() - t0) / 1e9);
             ApplierConfig config = ApplierConfig.builder("node-1", SyntheticCluster.CLUSTER, kafka.bootstrap(), state)
                     .kafkaProperties(extra).build();
-            double rate = replay(config, produced);
+            double rate;
+            try (Profile profile = Profile.start(a.string("jfr", null))) {
+                rate = replay(config, produced);
+            }
             List<Double> starts1 = coldStarts(kafka, state, starts);
             double coldMedian = starts1.stream().sorted().toList().get(starts1.size() / 2);
             return String.format(Locale.ROOT, "replay: %.0f events/s rebuilding from %d events; cold start to ready "
