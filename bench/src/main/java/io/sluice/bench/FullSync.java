@@ -2,6 +2,7 @@ package io.sluice.bench;
 
 import io.sluice.applier.render.NodeContext;
 import io.sluice.applier.render.RenderOptions;
+import io.sluice.applier.render.RuleRenderer;
 import io.sluice.applier.render.RuleSet;
 import io.sluice.store.image.ClusterImage;
 import java.time.Duration;
@@ -38,6 +39,21 @@ public final class FullSync {
                     RenderOptions.defaults(SyntheticCluster.CLUSTER_CIDR));
             System.out.printf(Locale.ROOT, "%s: %d Services render to %.1f MB of text, %d chains; JMH render %.1f ms%n",
                     name, services, rules.text().length() / 1e6, rules.chains().size(), renderMs);
+            String jfr = a.string("jfr", null);
+            if (jfr != null) {
+                // Profile: 10 renders in this JVM (after 5 unrecorded), for the top frames.
+                RuleRenderer r = RenderBenchmark.renderer(name);
+                NodeContext node = NodeContext.of("node-1");
+                RenderOptions opts = RenderOptions.defaults(SyntheticCluster.CLUSTER_CIDR);
+                for (int i = 0; i < 5; i++) {
+                    r.render(image, node, opts);
+                }
+                try (Profile p = Profile.start(jfr.replace(".jfr", "-" + name + ".jfr"))) {
+                    for (int i = 0; i < 10; i++) {
+                        r.render(image, node, opts);
+                    }
+                }
+            }
             for (String[] tool : tools(name)) {
                 Stats restore = new Stats(tool[0] + " into a fresh netns");
                 // One nft -f transaction of 10k Services takes about 45 s here: fewer repetitions.

@@ -73,6 +73,7 @@ public final class Latency {
     private final int rate;
     private final int churnSeconds;
     private final int burst;
+    private final String mode;
     private final SyntheticCluster cluster;
     private final List<List<String>> ips = new ArrayList<>();
     private final Map<String, Change> byIp = new ConcurrentHashMap<>();
@@ -139,6 +140,7 @@ public final class Latency {
         rate = a.integer("rate", 20);
         churnSeconds = a.integer("churn-seconds", quick ? 10 : 30);
         burst = a.integer("burst", quick ? 200 : 1000);
+        mode = a.string("backend", "iptables");
         cluster = new SyntheticCluster(services, 5, Math.max(1, real));
         for (int i = 0; i < services; i++) {
             List<String> l = new ArrayList<>();
@@ -152,8 +154,8 @@ public final class Latency {
     }
 
     String run() throws Exception {
-        System.out.printf("latency: %d Services x 5 endpoints; %d appliers with iptables in their own netns, %d dry-run "
-                + "appliers; churn %d/s for %d s, then a burst of %d%n", services, real, dry, rate, churnSeconds, burst);
+        System.out.printf("latency: %d Services x 5 endpoints; %d appliers with %s in their own netns, %d dry-run "
+                + "appliers; churn %d/s for %d s, then a burst of %d%n", services, real, mode, dry, rate, churnSeconds, burst);
         Path state = Files.createTempDirectory("sluice-bench-latency");
         List<AutoCloseable> closeables = new ArrayList<>();
         Vertx vertx = Vertx.vertx();
@@ -241,8 +243,11 @@ public final class Latency {
             RuleBackend backend;
             if (kernel) {
                 String ns = Netns.create("lat-" + k);
-                backend = new IptablesRestoreBackend(Exec.system(), List.of("ip", "netns", "exec", ns), "iptables-restore",
-                        Duration.ofMinutes(5));
+                backend = mode.equals("nftables")
+                        ? new io.sluice.applier.backend.NftablesBackend(Exec.system(), List.of("ip", "netns", "exec", ns), "nft",
+                                Duration.ofMinutes(5))
+                        : new IptablesRestoreBackend(Exec.system(), List.of("ip", "netns", "exec", ns), "iptables-restore",
+                                Duration.ofMinutes(5));
             } else {
                 backend = new DryRunBackend(dir.resolve("rules"));
             }
@@ -250,7 +255,8 @@ public final class Latency {
                     SyntheticCluster.CLUSTER, kafka.bootstrap(), dir.resolve("state"))
                     .clusterCidr(NODE_CIDR).metricsPort(0).healthPort(0).build();
             Node node = new Node(name, kernel);
-            NodeApplier applier = new NodeApplier(config, new IptablesRenderer(), backend,
+            NodeApplier applier = new NodeApplier(config, kernel && mode.equals("nftables")
+                    ? new io.sluice.applier.render.NftablesRenderer() : new IptablesRenderer(), backend,
                     NodeContext.of(config.nodeName()), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
             applier.onApplied(node::add);
             node.applier = applier;
@@ -272,17 +278,18 @@ public final class Latency {
         }
     }
 
-    /** The kernel tool's own one-change time at this size, measured now: changed chains alone into a loaded netns. */
+    /** The kernel tool's own one-change time at this size, measured now: the changed part alone into a loaded netns. */
     private double kernelOneChange() {
-        IptablesRenderer r = new IptablesRenderer();
+        OneChange.Flavour f = OneChange.Flavour.of(mode.equals("nftables") ? "nftables" : "iptables-nft");
         NodeContext node = NodeContext.of("node-1");
         RenderOptions opts = RenderOptions.defaults(NODE_CIDR);
         ClusterImage image = cluster.image();
         String ns = Netns.create("lat-ref");
+        String[] tool = f.tool().toArray(String[]::new);
         try {
-            Timed.run(Netns.in(ns, "iptables-restore", "--noflush", "-w"), r.render(image, node, opts).text(), Duration.ofMinutes(5));
-            IptablesText text = IptablesText.parse(r.render(image, node, opts).text());
-            Stats s = new Stats("kernel-only one change (reference)");
+            String text = f.renderer().render(image, node, opts).text();
+            Timed.run(Netns.in(ns, tool), text, Duration.ofMinutes(5));
+            Stats s = new Stats("kernel-only one change (" + String.join(" ", tool) + ", reference)");
             for (int i = 0; i < 6; i++) {
                 int svc = (i * 7919) % services;
                 EndpointSlice cur = (EndpointSlice) image.get(ObjectKey.endpointSlice(SyntheticCluster.namespace(svc),
@@ -290,9 +297,8 @@ public final class Latency {
                 ImageDelta d = image.delta();
                 d.replay(ChangeEvent.upsert(SyntheticCluster.CLUSTER, image.seq() + 1, cluster.rolled(cur), Instant.now(), "x"));
                 image = d.apply();
-                IptablesText after = IptablesText.parse(r.render(image, node, opts).text());
-                long took = Timed.run(Netns.in(ns, "iptables-restore", "--noflush", "-w"), IptablesText.diff(text, after,
-                        java.util.Set.of()), Duration.ofMinutes(2));
+                String after = f.renderer().render(image, node, opts).text();
+                long took = Timed.run(Netns.in(ns, tool), f.input(text, after, false), Duration.ofMinutes(2));
                 if (i > 0) {
                     s.add(took);
                 }
@@ -390,7 +396,7 @@ public final class Latency {
         StringBuilder lastLine = new StringBuilder();
         double worstRealP99 = 0;
         for (String phase : List.of("steady", "burst")) {
-            Stats realStats = new Stats(phase + ": " + real + " iptables appliers");
+            Stats realStats = new Stats(phase + ": " + real + " " + mode + " appliers");
             Stats dryStats = new Stats(phase + ": " + dry + " dry-run appliers");
             int lost = 0;
             for (Change c : changes) {
@@ -427,8 +433,8 @@ public final class Latency {
                     2.5 * oneChangeMs);
             lastLine.append(String.format(Locale.ROOT, "worst p99 = %.1fx one change; ", worstRealP99 / oneChangeMs));
         }
-        return String.format(Locale.ROOT, "latency: %s%d Services, %d iptables + %d dry-run appliers (target %s)",
-                lastLine, services, real, dry, target);
+        return String.format(Locale.ROOT, "latency: %s%d Services, %d %s + %d dry-run appliers (target %s)",
+                lastLine, services, real, mode, dry, target);
     }
 
     private static double secondsSince(long t0) {

@@ -27,7 +27,8 @@ public final class Memory {
             int n = Integer.parseInt(s.trim());
             String result = null;
             for (String heap : heaps) {
-                String opts = ChildJvm.DEFAULT_OPTS.replace("-Xmx256m", "-Xmx" + heap);
+                String opts = ChildJvm.DEFAULT_OPTS.replace("-Xmx256m", "-Xmx" + heap)
+                        + " -XX:NativeMemoryTracking=summary";
                 try {
                     result = measure(n, opts);
                     break;
@@ -71,6 +72,7 @@ public final class Memory {
                 String gc = child.await("GC_DONE", Duration.ofSeconds(60));
                 Thread.sleep(2000);
                 long[] after = child.rssKb();
+                nmt(child.pid());
                 System.out.printf(Locale.ROOT, "%d Services / %d endpoints, %s: synced %.1f s after spawn; RSS before GC %.0f MB, "
                                 + "after GC %.0f MB, peak (VmHWM) %.0f MB; %s%n", services, services * 5, opts, syncedAfter,
                         before[0] / 1024.0, after[0] / 1024.0, after[1] / 1024.0, gc);
@@ -80,6 +82,22 @@ public final class Memory {
         } finally {
             OneChange.deleteTree(state);
             Files.deleteIfExists(err);
+        }
+    }
+
+    /** The JVM's own account of its committed memory (NMT); RSS minus it is native memory outside the JVM (RocksDB, malloc arenas). */
+    private static void nmt(long pid) {
+        try {
+            String out = Timed.output(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                    Long.toString(pid), "VM.native_memory", "summary", "scale=MB"), Duration.ofSeconds(30)).stdout();
+            for (String line : out.split("\n")) {
+                String t = line.strip();
+                if (t.startsWith("Total:") || (t.startsWith("-") && t.contains("committed="))) {
+                    System.out.println("  NMT " + t.replaceAll("\\s+", " "));
+                }
+            }
+        } catch (RuntimeException e) {
+            System.out.println("  NMT unavailable: " + e.getMessage());
         }
     }
 
