@@ -16,7 +16,7 @@ import io.sluice.applier.render.NodeContext;
 import io.sluice.applier.render.RuleRenderer;
 import io.sluice.applier.render.RuleSet;
 import io.sluice.applier.sync.Backoff;
-import io.sluice.applier.sync.SyncRunner;
+import io.sluice.applier.sync.BoundedFrequencyRunner;
 import io.sluice.store.Digests;
 import io.sluice.store.Snapshot;
 import io.sluice.store.SnapshotStore;
@@ -94,7 +94,7 @@ public final class NodeApplier extends AbstractVerticle {
 
     private WorkerExecutor logWorker;
     private WorkerExecutor syncWorker;
-    private SyncRunner syncRunner;
+    private BoundedFrequencyRunner syncRunner;
     private volatile SnapshotStore store;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
     private volatile KafkaProducer<byte[], byte[]> producer;
@@ -182,7 +182,7 @@ public final class NodeApplier extends AbstractVerticle {
     public void start(Promise<Void> startPromise) {
         logWorker = vertx.createSharedWorkerExecutor("sluice-applier-log-" + config.nodeName(), 1);
         syncWorker = vertx.createSharedWorkerExecutor("sluice-applier-sync-" + config.nodeName(), 1);
-        syncRunner = new SyncRunner(config.minSyncInterval(), SYNC_RETRY, System::nanoTime, this::schedule, this::runSync);
+        syncRunner = new BoundedFrequencyRunner(new BoundedFrequencyRunner.Settings(config.minSyncInterval(), Duration.ofHours(1), 2, SYNC_RETRY), System::nanoTime, this::schedule, t -> runSync());
         log.info(-1, "starting: events {} on {}, state in {}, backend {}", config.eventsTopic(), config.bootstrapServers(),
                 config.stateDir(), backend.describe());
         startHttp()
@@ -239,7 +239,7 @@ public final class NodeApplier extends AbstractVerticle {
         setMode(Mode.SNAPSHOT);
         log.info(snapshot.appliedSeq(), "loaded snapshot: {} objects, next offset {}; applying it now",
                 snapshot.image().size(), snapshot.nextOffset());
-        syncRunner.request();
+        syncRunner.run();
     }
 
     // ---- connect and consume -----------------------------------------------------------------
@@ -317,7 +317,7 @@ public final class NodeApplier extends AbstractVerticle {
             if (result.applied() > 0) {
                 queueChanges(result.changes());
                 health.changeQueued(image.seq(), clock.instant());
-                syncRunner.request();
+                syncRunner.run();
             }
         } else if (result.position() >= catchUpTarget) {
             becomeLive(result.position());
@@ -329,7 +329,7 @@ public final class NodeApplier extends AbstractVerticle {
                 config.eventsTopic(), position, catchUpTarget);
         setMode(Mode.LIVE);
         health.changeQueued(image.seq(), clock.instant());
-        syncRunner.request();
+        syncRunner.run();
     }
 
     private void queueChanges(List<PollResult.Change> changes) {
@@ -419,7 +419,7 @@ public final class NodeApplier extends AbstractVerticle {
         loggedNextSync = true;
     }
 
-    private SyncRunner.Cancellable schedule(Duration delay, Runnable task) {
+    private BoundedFrequencyRunner.Cancellable schedule(Duration delay, Runnable task) {
         if (stopping) {
             return () -> { };
         }

@@ -1,17 +1,19 @@
 package io.sluice.applier.backend;
 
 import io.sluice.applier.render.RuleSet;
+import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * What one {@link RuleBackend#apply(RuleSet, SyncKind, Set)} did.
  *
  * @param kind          the kind of sync actually done: a backend may turn a requested PARTIAL into a
  *                      FULL one (it had no trusted model of the kernel)
- * @param chainsWritten chains (or the backend's unit of change) created or rewritten, "table/CHAIN"
+ * @param chainsWritten sorted: chains (or the backend's unit of change) created or rewritten, "table/CHAIN"
  * @param chainsDeleted chains deleted, "table/CHAIN"
  * @param rulesWritten  rules sent to the kernel per table (iptables: {@code -A}/{@code -I} lines);
  *                      empty when the backend does not count them
@@ -21,9 +23,9 @@ public record ApplyReport(SyncKind kind, Set<String> chainsWritten, Set<String> 
         Map<String, Integer> rulesWritten, long bytesSent) {
     public ApplyReport {
         Objects.requireNonNull(kind, "kind");
-        chainsWritten = Set.copyOf(chainsWritten);
-        chainsDeleted = Set.copyOf(chainsDeleted);
-        rulesWritten = Map.copyOf(rulesWritten);
+        chainsWritten = Collections.unmodifiableSortedSet(new TreeSet<>(chainsWritten));
+        chainsDeleted = Collections.unmodifiableSortedSet(new TreeSet<>(chainsDeleted));
+        rulesWritten = Collections.unmodifiableSortedMap(new TreeMap<>(rulesWritten));
     }
 
     /** A backend that rewrote the whole rule set. */

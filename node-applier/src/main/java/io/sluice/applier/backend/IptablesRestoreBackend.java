@@ -3,11 +3,17 @@ package io.sluice.applier.backend;
 import io.sluice.applier.render.IptablesRenderer;
 import io.sluice.applier.render.RuleSet;
 import io.sluice.schema.model.IpFamily;
+import io.sluice.schema.model.ObjectKey;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -40,6 +46,14 @@ public final class IptablesRestoreBackend implements RuleBackend {
     private final List<IptablesJump> jumps;
     /** "table/CHAIN" the kernel holds from the last successful apply; null when unknown. */
     private Set<String> installed;
+    /**
+     * Incremental path ({@link #apply(RuleSet, SyncKind, Set)}): Sluice's chains as the kernel holds
+     * them after the last successful apply; null when unknown (start, failure, drift, the other path).
+     */
+    private IptablesRules model;
+    /** Drift checks: the canonical expected rules of the last rule set checked, and that rule set. */
+    private IptablesRules expected;
+    private RuleSet expectedOf;
 
     /** Host or namespace backend with the default binary, timeout and jumps. */
     public IptablesRestoreBackend(List<String> commandPrefix) {
@@ -92,6 +106,7 @@ public final class IptablesRestoreBackend implements RuleBackend {
         if (!IptablesRenderer.MODE.equals(rules.mode())) {
             throw new ApplyException(describe() + " cannot apply a rule set of mode " + rules.mode());
         }
+        model = null; // this path does not keep the model
         Set<String> wanted = new TreeSet<>(rules.chains());
         jumps.forEach(j -> wanted.add(j.qualifiedTarget()));
         Set<String> stale = new TreeSet<>(installed != null ? installed : installedChains());
@@ -110,8 +125,272 @@ public final class IptablesRestoreBackend implements RuleBackend {
         installed = wanted;
     }
 
+    // ---- incremental syncs and drift checks -------------------------------------------------
+
+    /**
+     * Sends only what differs ({@link IptablesDelta}): against the model of the kernel kept from the
+     * last successful apply, or, when there is none (start, failure, drift), against what
+     * {@code iptables-save} shows, read first; that makes the sync FULL whatever was asked. A FULL
+     * sync also makes sure the jumps from built-in chains are there (listing those chains, then
+     * {@code -I} of the missing ones); a PARTIAL one takes them for granted (drift checks watch them).
+     * {@code changedServices} is not needed: comparing chains finds every change, tracked or not.
+     */
+    @Override
+    public ApplyReport apply(RuleSet rules, SyncKind kind, Set<ObjectKey> changedServices) throws ApplyException {
+        if (!IptablesRenderer.MODE.equals(rules.mode())) {
+            throw new ApplyException(describe() + " cannot apply a rule set of mode " + rules.mode());
+        }
+        IptablesRules wanted;
+        try {
+            wanted = IptablesRules.parseRendered(rules.text()).withEmptyChains(jumpTargets());
+        } catch (IllegalArgumentException e) {
+            throw new ApplyException(describe() + ": malformed rule text: " + e.getMessage(), e);
+        }
+        IptablesRules kernel = model;
+        SyncKind done = kernel == null ? SyncKind.FULL : kind;
+        if (kernel == null) {
+            kernel = IptablesRules.parseSave(save("learn what the kernel holds"));
+        }
+        IptablesDelta.Plan plan = IptablesDelta.plan(kernel, wanted);
+        model = null; // unknown until every step succeeded
+        installed = null;
+        if (!plan.isEmpty()) {
+            restore(plan.input(), done.wireName() + " sync: write " + plan.written().size() + " chains ("
+                    + plan.edited().size() + " edited in place), delete " + plan.deleted().size());
+        }
+        if (done == SyncKind.FULL) {
+            ensureJumps(kernel.canonical() ? kernel : null);
+        }
+        model = wanted;
+        installed = wanted.qualifiedChains();
+        return new ApplyReport(done, plan.written(), plan.deleted(), plan.rulesWritten(), plan.input().length());
+    }
+
+    /** Sluice's chains and the jumps into them, as {@code iptables-save} shows them, canonical. */
+    @Override
+    public Optional<String> readBack() throws ApplyException {
+        return Optional.of(IptablesRules.parseSave(save("read back the rules")).text());
+    }
+
+    /** {@code rules} (with the chains its jumps need and the jumps) in {@link #readBack()}'s form. */
+    @Override
+    public String canonical(RuleSet rules) {
+        return expected(rules).withJumps(expectedJumps()).text();
+    }
+
+    /**
+     * CANARY: lists, in one process, the built-in chains holding Sluice's jumps and the chains they
+     * jump to ({@code iptables -S}), and compares those with {@code applied}. FULL: reads
+     * {@code iptables-save} and compares every Sluice chain and jump. Drift makes the backend forget
+     * its model, so the next apply reads the kernel back and repairs the difference.
+     */
+    @Override
+    public Optional<DriftReport> checkDrift(RuleSet applied, DriftCheck depth) throws ApplyException {
+        IptablesRules want = expected(applied);
+        List<String> diffs = new ArrayList<>();
+        if (depth == DriftCheck.FULL) {
+            IptablesRules live = IptablesRules.parseSave(save("check for drift"));
+            compareChains(want, live, want.qualifiedChains(), diffs);
+            for (String q : live.qualifiedChains()) {
+                if (!want.qualifiedChains().contains(q)) {
+                    diffs.add(q + ": in the kernel, not applied by Sluice");
+                }
+            }
+            compareJumps(live, diffs);
+        } else {
+            Map<String, Listing> listed = list(canaryChains());
+            Set<String> roots = new TreeSet<>();
+            jumps.forEach(j -> roots.add(j.qualifiedTarget()));
+            IptablesRules live = Listing.asRules(listed, roots);
+            compareChains(want, live, roots, diffs);
+            Map<String, List<String>> builtins = new LinkedHashMap<>();
+            listed.forEach((q, l) -> {
+                if (!roots.contains(q)) {
+                    builtins.computeIfAbsent(q.substring(0, q.indexOf('/')), t -> new ArrayList<>()).addAll(l.rules());
+                }
+            });
+            for (IptablesJump j : jumps) {
+                if (!builtins.getOrDefault(j.table(), List.of()).contains(IptablesCanonical.rule(j.rule().render()))) {
+                    diffs.add("jump missing: " + j.table() + " " + j.rule().render());
+                }
+            }
+        }
+        if (!diffs.isEmpty()) {
+            model = null;
+            installed = null;
+        }
+        return Optional.of(DriftReport.of(depth, diffs));
+    }
+
+    private void compareChains(IptablesRules want, IptablesRules live, Set<String> which, List<String> diffs) {
+        for (String q : which) {
+            String table = q.substring(0, q.indexOf('/'));
+            String chain = q.substring(q.indexOf('/') + 1);
+            List<String> w = want.rules(table, chain);
+            List<String> l = live.rules(table, chain);
+            if (w == null) {
+                w = List.of();
+            }
+            if (l == null) {
+                diffs.add(q + ": missing in the kernel (" + w.size() + " rules applied)");
+            } else if (!l.equals(w)) {
+                diffs.add(q + ": " + firstDifference(w, l));
+            }
+        }
+    }
+
+    private void compareJumps(IptablesRules live, List<String> diffs) {
+        for (IptablesJump j : jumps) {
+            if (!live.jumps(j.table()).contains(IptablesCanonical.rule(j.rule().render()))) {
+                diffs.add("jump missing: " + j.table() + " " + j.rule().render());
+            }
+        }
+    }
+
+    private static String firstDifference(List<String> applied, List<String> kernel) {
+        int n = Math.min(applied.size(), kernel.size());
+        for (int i = 0; i < n; i++) {
+            if (!applied.get(i).equals(kernel.get(i))) {
+                return "rule " + (i + 1) + " differs: kernel '" + kernel.get(i) + "', applied '" + applied.get(i) + "'"
+                        + (applied.size() != kernel.size() ? " (" + kernel.size() + " rules, " + applied.size() + " applied)" : "");
+            }
+        }
+        return kernel.size() + " rules in the kernel, " + applied.size() + " applied"
+                + (kernel.size() > n ? "; first extra: '" + kernel.get(n) + "'" : "; first missing: '" + applied.get(n) + "'");
+    }
+
+    /** The canonical rules {@code applied} makes the kernel hold, cached for the last rule set asked about. */
+    private IptablesRules expected(RuleSet applied) {
+        if (expectedOf != applied) {
+            expected = IptablesRules.parseRendered(applied.text()).withEmptyChains(jumpTargets()).canonicalised();
+            expectedOf = applied;
+        }
+        return expected;
+    }
+
+    private Map<String, List<String>> expectedJumps() {
+        Map<String, List<String>> out = new TreeMap<>();
+        jumps.forEach(j -> out.computeIfAbsent(j.table(), t -> new ArrayList<>()).add(IptablesCanonical.rule(j.rule().render())));
+        return out;
+    }
+
+    private Set<String> jumpTargets() {
+        Set<String> targets = new TreeSet<>();
+        jumps.forEach(j -> targets.add(j.qualifiedTarget()));
+        return targets;
+    }
+
+    /** Built-in chains holding jumps, then the chains they jump to, as "table/CHAIN", in that order. */
+    private List<String> canaryChains() {
+        Set<String> out = new LinkedHashSet<>();
+        jumps.forEach(j -> out.add(j.table() + "/" + j.rule().chain()));
+        jumps.forEach(j -> out.add(j.qualifiedTarget()));
+        return List.copyOf(out);
+    }
+
+    /**
+     * Inserts missing jumps. {@code kernel}: rules just read from {@code iptables-save}, whose jumps
+     * tell which are there; null: list the built-in chains to find out.
+     */
+    private void ensureJumps(IptablesRules kernel) throws ApplyException {
+        Map<String, List<String>> present = new LinkedHashMap<>();
+        if (kernel != null) {
+            for (IptablesJump j : jumps) {
+                present.computeIfAbsent(j.table(), t -> new ArrayList<>(kernel.jumps(t)));
+            }
+        } else {
+            Set<String> builtins = new LinkedHashSet<>();
+            jumps.forEach(j -> builtins.add(j.table() + "/" + j.rule().chain()));
+            list(List.copyOf(builtins)).forEach((q, l) ->
+                    present.computeIfAbsent(q.substring(0, q.indexOf('/')), t -> new ArrayList<>()).addAll(l.rules()));
+        }
+        for (IptablesJump j : jumps) {
+            if (present.getOrDefault(j.table(), List.of()).contains(IptablesCanonical.rule(j.rule().render()))) {
+                continue;
+            }
+            Exec.Result insert = run(iptables(j, "-I"), null);
+            if (!insert.ok()) {
+                throw new ApplyException(describe() + ": cannot insert jump " + j.rule() + ": " + insert.describe());
+            }
+        }
+    }
+
+    /** One chain's {@code iptables -S} listing: whether it exists, and its rules, canonical. */
+    record Listing(boolean exists, List<String> rules) {
+        static IptablesRules asRules(Map<String, Listing> listed, Set<String> which) {
+            StringBuilder save = new StringBuilder();
+            Map<String, List<String>> byTable = new TreeMap<>();
+            which.forEach(q -> byTable.computeIfAbsent(q.substring(0, q.indexOf('/')), t -> new ArrayList<>()).add(q));
+            byTable.forEach((t, qs) -> {
+                save.append('*').append(t).append('\n');
+                for (String q : qs) {
+                    Listing l = listed.get(q);
+                    if (l != null && l.exists()) {
+                        save.append(':').append(q.substring(q.indexOf('/') + 1)).append(" - [0:0]\n");
+                    }
+                }
+                for (String q : qs) {
+                    Listing l = listed.get(q);
+                    if (l != null && l.exists()) {
+                        l.rules().forEach(r -> save.append(r).append('\n'));
+                    }
+                }
+                save.append("COMMIT\n");
+            });
+            return IptablesRules.parseSave(save.toString());
+        }
+    }
+
+    /** Lists chains ("table/CHAIN") with {@code iptables -w -t T -S C}, all in one shell, one process. */
+    Map<String, Listing> list(List<String> qualified) throws ApplyException {
+        StringBuilder script = new StringBuilder();
+        for (String q : qualified) {
+            String table = q.substring(0, q.indexOf('/'));
+            String chain = q.substring(q.indexOf('/') + 1);
+            if (!table.matches("[a-z]+") || !chain.matches("[A-Za-z0-9_.-]+")) {
+                throw new IllegalArgumentException("chain '" + q + "' is not a plain table/CHAIN name");
+            }
+            script.append("echo '#sluice-chain ").append(q).append("'; ")
+                    .append(iptablesBinary).append(" -w -t ").append(table).append(" -S ").append(chain)
+                    .append(" 2>/dev/null; echo \"#sluice-rc $?\"; ");
+        }
+        Exec.Result r = run(List.of("sh", "-c", script.toString()), null);
+        if (!r.ok()) {
+            throw new ApplyException(describe() + ": cannot list chains " + qualified + ": " + r.describe());
+        }
+        Map<String, Listing> out = new LinkedHashMap<>();
+        String current = null;
+        List<String> rules = new ArrayList<>();
+        for (String line : r.stdout().lines().toList()) {
+            if (line.startsWith("#sluice-chain ")) {
+                current = line.substring("#sluice-chain ".length()).strip();
+                rules = new ArrayList<>();
+            } else if (line.startsWith("#sluice-rc ") && current != null) {
+                out.put(current, new Listing(line.substring("#sluice-rc ".length()).strip().equals("0"), List.copyOf(rules)));
+                current = null;
+            } else if (current != null && line.startsWith("-A ")) {
+                rules.add(IptablesCanonical.rule(line));
+            }
+        }
+        for (String q : qualified) {
+            if (!out.containsKey(q)) {
+                throw new ApplyException(describe() + ": listing chains gave no answer for " + q + ": " + r.stdout());
+            }
+        }
+        return out;
+    }
+
+    private String save(String why) throws ApplyException {
+        Exec.Result r = run(List.of(saveBinary), null);
+        if (!r.ok()) {
+            throw new ApplyException(describe() + ": cannot " + why + ": " + r.describe());
+        }
+        return r.stdout();
+    }
+
     @Override
     public void cleanup() throws ApplyException {
+        model = null;
         installed = null;
         for (IptablesJump j : jumps) {
             removeJump(j);
@@ -210,6 +489,7 @@ public final class IptablesRestoreBackend implements RuleBackend {
             return exec.run(full, stdin, timeout);
         } catch (Exec.ExecException e) {
             installed = null;
+            model = null;
             throw new ApplyException(describe() + ": " + e.getMessage(), e);
         }
     }

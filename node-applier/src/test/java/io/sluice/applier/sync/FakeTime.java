@@ -5,7 +5,7 @@ import java.util.PriorityQueue;
 import java.util.function.LongSupplier;
 
 /** A manual clock and timer queue: time moves only in {@link #advance}, which runs due tasks in order. */
-final class FakeTime implements LongSupplier, SyncRunner.Scheduler {
+public final class FakeTime implements LongSupplier, BoundedFrequencyRunner.Scheduler {
     private record Task(long at, long order, Runnable run, boolean[] cancelled) {
     }
 
@@ -20,13 +20,13 @@ final class FakeTime implements LongSupplier, SyncRunner.Scheduler {
     }
 
     @Override
-    public SyncRunner.Cancellable schedule(Duration delay, Runnable task) {
+    public BoundedFrequencyRunner.Cancellable schedule(Duration delay, Runnable task) {
         boolean[] cancelled = {false};
         tasks.add(new Task(now + delay.toNanos(), order++, task, cancelled));
         return () -> cancelled[0] = true;
     }
 
-    void advance(Duration d) {
+    public void advance(Duration d) {
         long target = now + d.toNanos();
         while (!tasks.isEmpty() && tasks.peek().at <= target) {
             Task t = tasks.poll();
@@ -38,11 +38,11 @@ final class FakeTime implements LongSupplier, SyncRunner.Scheduler {
         now = target;
     }
 
-    void advanceMillis(long ms) {
+    public void advanceMillis(long ms) {
         advance(Duration.ofMillis(ms));
     }
 
-    long liveTimers() {
+    public long liveTimers() {
         return tasks.stream().filter(t -> !t.cancelled[0]).count();
     }
 }
