@@ -47,55 +47,83 @@ public final class FirstPacket {
             sizes.add(Integer.parseInt(s.trim()));
         }
         List<String> modes = List.of(a.string("modes", "nftables,iptables").split(","));
-        Lab lab = Lab.build(Netns.PREFIX + "fp");
         StringBuilder last = new StringBuilder();
         double nftSpread = Double.NaN;
-        try {
-            Pod server = lab.addPod(2, "server");
-            Pod client = lab.addPod(1, "client");
-            lab.startServer(server, SyntheticCluster.TARGET_PORT);
-            Stats direct = sample(lab, client, server.ip(), SyntheticCluster.TARGET_PORT, samples, "direct to the pod", null, null);
-            System.out.println(direct.summary().replace(" ms", " ms"));
-            last.append(String.format(Locale.ROOT, "direct %.0f/%.0f us; ", us(direct.medianMs()), us(direct.percentileMs(99))));
-            for (String mode : modes) {
-                RuleBackend backend = backend(mode, lab.nodeNamespace(1));
-                RuleRenderer renderer = mode.equals("nftables") ? new NftablesRenderer() : new IptablesRenderer();
-                List<Stats> bySize = new ArrayList<>();
-                try {
-                    for (int n : sizes) {
-                        ClusterImage image = image(n, server);
-                        long t0 = System.nanoTime();
-                        backend.apply(renderer.render(image, new NodeContext("node-1", List.of(lab.nodeIp(1)), null),
-                                RenderOptions.defaults(Lab.CLUSTER_CIDR)));
-                        System.out.printf("%s: loaded %d + 1 Services in %.1f s%n", mode, n, (System.nanoTime() - t0) / 1e9);
-                        Stats d = new Stats("  direct to the pod, same window");
-                        Stats s = sample(lab, client, VIP, SyntheticCluster.PORT, samples, mode + ", " + n + " Services",
-                                server, d);
-                        System.out.println(s.summary());
-                        System.out.println(d.summary());
-                        bySize.add(s);
-                    }
-                } finally {
-                    backend.cleanup();
-                }
-                double min = bySize.stream().mapToDouble(Stats::medianMs).min().orElse(Double.NaN);
-                double max = bySize.stream().mapToDouble(Stats::medianMs).max().orElse(Double.NaN);
-                double spread = 100 * (max - min) / min;
-                if (mode.equals("nftables")) {
-                    nftSpread = spread;
-                }
-                last.append(mode).append(" median/p99 us");
-                for (int i = 0; i < sizes.size(); i++) {
-                    last.append(String.format(Locale.ROOT, " %s %.0f/%.0f", label(sizes.get(i)), us(bySize.get(i).medianMs()),
-                            us(bySize.get(i).percentileMs(99))));
-                }
-                last.append(String.format(Locale.ROOT, " (medians spread %.0f%%); ", spread));
+        for (String mode : modes) {
+            double spread = runMode(mode, sizes, samples, last);
+            if (mode.equals("nftables")) {
+                nftSpread = spread;
             }
-        } finally {
-            lab.close();
         }
         return String.format(Locale.ROOT, "first-packet: %snftables %s (target flat within 20%%)", last,
                 Double.isNaN(nftSpread) ? "not run" : nftSpread <= 20 ? "flat" : "NOT flat");
+    }
+
+    /**
+     * One lab (two nodes, a client and a server pod) per size, all loaded at once, then sampled
+     * round-robin (lab 1, lab 2, lab 3, lab 1, ...) so machine noise hits every size alike.
+     */
+    private static double runMode(String mode, List<Integer> sizes, int samples, StringBuilder last) throws Exception {
+        List<Lab> labs = new ArrayList<>();
+        List<Pod[]> pods = new ArrayList<>();
+        List<RuleBackend> backends = new ArrayList<>();
+        RuleRenderer renderer = mode.equals("nftables") ? new NftablesRenderer() : new IptablesRenderer();
+        try {
+            for (int i = 0; i < sizes.size(); i++) {
+                Lab lab = Lab.build(Netns.PREFIX + "fp" + i);
+                labs.add(lab);
+                Pod server = lab.addPod(2, "server");
+                Pod client = lab.addPod(1, "client");
+                lab.startServer(server, SyntheticCluster.TARGET_PORT);
+                pods.add(new Pod[] {client, server});
+                RuleBackend backend = backend(mode, lab.nodeNamespace(1));
+                backends.add(backend);
+                long t0 = System.nanoTime();
+                backend.apply(renderer.render(image(sizes.get(i), server), new NodeContext("node-1", List.of(lab.nodeIp(1)), null),
+                        RenderOptions.defaults(Lab.CLUSTER_CIDR)));
+                System.out.printf("%s: lab %d loaded with %d + 1 Services in %.1f s%n", mode, i, sizes.get(i),
+                        (System.nanoTime() - t0) / 1e9);
+            }
+            List<Stats> bySize = new ArrayList<>();
+            for (int n : sizes) {
+                bySize.add(new Stats(mode + ", " + n + " Services"));
+            }
+            Stats direct = new Stats("direct to the pod (lab with " + sizes.get(0) + " Services)");
+            for (int k = 0; k < samples + 10; k++) {
+                for (int i = 0; i < sizes.size(); i++) {
+                    long t = connect(pods.get(i)[0], VIP, SyntheticCluster.PORT);
+                    if (k >= 10) {
+                        bySize.get(i).add(t);
+                    }
+                }
+                long d = connect(pods.get(0)[0], pods.get(0)[1].ip(), SyntheticCluster.TARGET_PORT);
+                if (k >= 10) {
+                    direct.add(d);
+                }
+            }
+            System.out.println(direct.summary());
+            bySize.forEach(s -> System.out.println(s.summary()));
+            double min = bySize.stream().mapToDouble(Stats::medianMs).min().orElse(Double.NaN);
+            double max = bySize.stream().mapToDouble(Stats::medianMs).max().orElse(Double.NaN);
+            double spread = 100 * (max - min) / min;
+            last.append(mode).append(" median/p99 us");
+            for (int i = 0; i < sizes.size(); i++) {
+                last.append(String.format(Locale.ROOT, " %s %.0f/%.0f", label(sizes.get(i)), us(bySize.get(i).medianMs()),
+                        us(bySize.get(i).percentileMs(99))));
+            }
+            last.append(String.format(Locale.ROOT, " (medians spread %.0f%%; direct %.0f/%.0f); ", spread,
+                    us(direct.medianMs()), us(direct.percentileMs(99))));
+            return spread;
+        } finally {
+            for (RuleBackend b : backends) {
+                try {
+                    b.cleanup();
+                } catch (Exception e) {
+                    System.err.println("bench: cleanup of " + b.describe() + ": " + e.getMessage());
+                }
+            }
+            labs.forEach(Lab::close);
+        }
     }
 
     private static String label(int n) {
@@ -129,28 +157,6 @@ public final class FirstPacket {
         d.replay(ChangeEvent.upsert(SyntheticCluster.CLUSTER, ++seq, probe, at, "1"));
         d.replay(ChangeEvent.upsert(SyntheticCluster.CLUSTER, ++seq, slice, at, "1"));
         return d.apply();
-    }
-
-    /**
-     * curl's connect time of {@code samples} new connections (after 10 unmeasured ones); with a
-     * {@code direct} Stats, each sample alternates with one straight to the server pod, so both see
-     * the same machine noise.
-     */
-    private static Stats sample(Lab lab, Pod client, String ip, int port, int samples, String name, Pod server, Stats direct) {
-        Stats s = new Stats(name);
-        for (int i = 0; i < samples + 10; i++) {
-            long t = connect(client, ip, port);
-            if (i >= 10) {
-                s.add(t);
-            }
-            if (direct != null) {
-                long d = connect(client, server.ip(), SyntheticCluster.TARGET_PORT);
-                if (i >= 10) {
-                    direct.add(d);
-                }
-            }
-        }
-        return s;
     }
 
     private static long connect(Pod client, String ip, int port) {
