@@ -74,6 +74,9 @@ public final class FirstPacket {
                 labs.add(lab);
                 Pod server = lab.addPod(2, "server");
                 Pod client = lab.addPod(1, "client");
+                lab.nodeNamespaces().forEach(Netns::adopt);
+                Netns.adopt(server.namespace());
+                Netns.adopt(client.namespace());
                 lab.startServer(server, SyntheticCluster.TARGET_PORT);
                 pods.add(new Pod[] {client, server});
                 RuleBackend backend = backend(mode, lab.nodeNamespace(1));

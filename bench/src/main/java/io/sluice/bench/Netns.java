@@ -41,6 +41,15 @@ public final class Netns {
         return name;
     }
 
+    /** Records a namespace created by someone else on the benchmark's behalf (testkit Lab) for cleanup. */
+    public static synchronized void adopt(String name) {
+        if (!name.startsWith(PREFIX)) {
+            throw new IllegalArgumentException("namespace '" + name + "' does not start with " + PREFIX);
+        }
+        record(name);
+        CREATED.add(name);
+    }
+
     public static synchronized void delete(String name) {
         if (!name.startsWith(PREFIX)) {
             throw new IllegalArgumentException("refusing to delete namespace '" + name + "': not created by the benchmark");
