@@ -29,8 +29,10 @@ import io.sluice.applier.render.nft.NftTable;
 import io.sluice.schema.model.IpFamily;
 import io.sluice.store.image.ClusterImage;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -101,6 +103,7 @@ public final class NftablesRenderer implements RuleRenderer {
         for (ResolvedServicePort sp : ServicePortResolver.resolve(image, options.family())) {
             services.add(sp.name().namespace() + "/" + sp.name().name());
             Plan p = Plan.of(sp, EndpointSelection.categorize(sp, node));
+            declareServiceChains(t, p); // before anything names them
             writeMapElements(t, p);
             writeServiceChains(t, x, p, node, options);
             endpointChains += p.eps().allReachable().size();
@@ -199,7 +202,7 @@ public final class NftablesRenderer implements RuleRenderer {
     private record Plan(ResolvedServicePort sp, EndpointSelection.Categorized eps, String svc, String local,
             String ext, String fw, boolean usesClusterChain, boolean usesLocalChain, String internalChain,
             boolean hasInternal, String externalPolicyChain, boolean hasExternal, boolean usesExtChain,
-            boolean usesFwChain) {
+            boolean usesFwChain, Map<EndpointTarget, String> endpointBases) {
 
         static Plan of(ResolvedServicePort sp, EndpointSelection.Categorized eps) {
             String p = sp.protocolName();
@@ -207,6 +210,8 @@ public final class NftablesRenderer implements RuleRenderer {
             String local = NftablesChainNames.localChain(sp.name(), p);
             boolean any = eps.hasAnyEndpoints();
             boolean noLocal = eps.local().isEmpty();
+            Map<EndpointTarget, String> bases = new HashMap<>(); // each name hashed once
+            eps.allReachable().forEach(ep -> bases.put(ep, NftablesChainNames.endpointBase(sp.name(), p, ep)));
             return new Plan(sp, eps, svc, local,
                     NftablesChainNames.externalChain(sp.name(), p),
                     NftablesChainNames.firewallChain(sp.name(), p),
@@ -217,7 +222,8 @@ public final class NftablesRenderer implements RuleRenderer {
                     sp.externalPolicyLocal() ? local : svc,
                     any && !(sp.externalPolicyLocal() && noLocal),
                     any && sp.externallyAccessible(),
-                    sp.hasFirewall());
+                    sp.hasFirewall(),
+                    bases);
         }
 
         String name() {
@@ -239,11 +245,11 @@ public final class NftablesRenderer implements RuleRenderer {
         }
 
         String endpointChain(EndpointTarget ep) {
-            return NftablesChainNames.endpointChain(sp.name(), sp.protocolName(), ep);
+            return NftablesChainNames.ENDPOINT_PREFIX + endpointBases.get(ep);
         }
 
         String affinitySet(EndpointTarget ep) {
-            return NftablesChainNames.affinitySet(sp.name(), sp.protocolName(), ep);
+            return NftablesChainNames.AFFINITY_PREFIX + endpointBases.get(ep);
         }
     }
 
@@ -251,8 +257,6 @@ public final class NftablesRenderer implements RuleRenderer {
     private static void writeMapElements(NftTable.Builder t, Plan p) {
         ResolvedServicePort sp = p.sp();
         boolean any = p.eps().hasAnyEndpoints();
-        // Chains first: elements name them, and the chains' rules are written afterwards.
-        declareServiceChains(t, p);
         t.element(CLUSTER_IPS, sp.clusterIP(), null, null);
         if (p.hasInternal()) {
             t.element(SERVICE_IPS, p.key(sp.clusterIP()), null, "goto " + p.internalChain());

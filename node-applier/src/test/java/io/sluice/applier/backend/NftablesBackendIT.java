@@ -162,34 +162,49 @@ class NftablesBackendIT {
     /**
      * ARCHITECTURE.md's shape (1,000 NodePort Services, 5 endpoints each): the full load, then one
      * Service's endpoints changed. Logs both times and sizes; asserts only what is deterministic
-     * (the incremental transaction is a tiny fraction of the full one, and the result is right).
+     * (the incremental transaction is a tiny fraction of the full one and took effect; that an
+     * incremental result equals a full load is the test above).
      */
     @Test
     void oneServiceChangeOnAThousandServicesSendsAFewLinesInsteadOfTheTable() throws Exception {
         NftablesBackend b = backend(INC);
         b.cleanup();
-        List<Resource> objects = new ArrayList<>(NftablesFixtures.services(1000, 5));
-        RuleSet full = new NftablesRenderer().render(image(objects.toArray(new Resource[0])), NODE, V4);
+        List<Resource> base = NftablesFixtures.services(1000, 5);
+        RuleSet full = render1000(base, 500, 5);
         long t0 = System.nanoTime();
         b.apply(full);
         long fullNanos = System.nanoTime() - t0;
         int fullBytes = b.lastChange().orElseThrow().script().length();
 
-        objects.removeAll(NftablesFixtures.service(500, 5));
-        objects.addAll(NftablesFixtures.service(500, 4));
-        RuleSet one = new NftablesRenderer().render(image(objects.toArray(new Resource[0])), NODE, V4);
-        long t1 = System.nanoTime();
-        b.apply(one);
-        long incNanos = System.nanoTime() - t1;
-        NftChange c = b.lastChange().orElseThrow();
+        // Service 500 alternates between 4 and 5 endpoints; the fastest of four changes is logged.
+        long incNanos = Long.MAX_VALUE;
+        NftChange c = null;
+        RuleSet last = null;
+        for (int i = 0; i < 4; i++) {
+            last = render1000(base, 500, i % 2 == 0 ? 4 : 5);
+            long t1 = System.nanoTime();
+            b.apply(last);
+            incNanos = Math.min(incNanos, System.nanoTime() - t1);
+            c = b.lastChange().orElseThrow();
+            assertThat(c.full()).isFalse();
+            assertThat(c.script().length()).isLessThan(fullBytes / 100);
+            assertThat(c.script().lines()).allMatch(l -> l.contains("ns500/svc500"));
+        }
 
-        log.info("1000 Services x 5 endpoints: full load {} ms ({} KB), one Service changed {} ms ({} bytes: {});"
-                + " ratio {}", fullNanos / 1_000_000, fullBytes / 1024, incNanos / 1_000_000, c.script().length(),
-                c.summary(), String.format("%.3f", (double) incNanos / fullNanos));
-        assertThat(c.full()).isFalse();
-        assertThat(c.script().length()).isLessThan(fullBytes / 100);
-        assertThat(c.script().lines()).allMatch(l -> l.contains("ns500/svc500"));
-        assertThat(normalised(INC, "ip")).isEqualTo(fresh(one, "ip"));
+        log.info("1000 Services x 5 endpoints: full load {} ms ({} KB of text); one Service's endpoints changed {} ms"
+                + " ({} bytes: {}); ratio {}", fullNanos / 1_000_000, fullBytes / 1024, incNanos / 1_000_000,
+                c.script().length(), c.summary(), String.format("%.3f", (double) incNanos / fullNanos));
+        String chain = last.chains().stream().filter(ch -> ch.startsWith("ip sluice/service-")
+                && ch.endsWith("ns500/svc500/tcp/http")).findFirst().orElseThrow().substring("ip sluice/".length());
+        assertThat(listOk(INC, "list", "chain", "ip", "sluice", chain)).contains("numgen random mod 5 vmap");
+    }
+
+    /** The 1,000 Services with Service {@code changed} given {@code endpoints} endpoints. */
+    private static RuleSet render1000(List<Resource> base, int changed, int endpoints) {
+        List<Resource> objects = new ArrayList<>(base);
+        objects.removeAll(NftablesFixtures.service(changed, 5));
+        objects.addAll(NftablesFixtures.service(changed, endpoints));
+        return new NftablesRenderer().render(image(objects.toArray(new Resource[0])), NODE, V4);
     }
 
     // --- helpers ---

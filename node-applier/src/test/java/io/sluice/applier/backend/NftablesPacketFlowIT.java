@@ -102,11 +102,12 @@ class NftablesPacketFlowIT {
             Netns.execOk(node1, "ip", "route", "add", range, "via", lab.nodeIp(2));
         }
         Netns.execOk(node1, "ip", "-6", "route", "add", "fd00:30::/64", "via", lab.nodeIp6(2));
+        Netns.execOk(node1, "ip", "-6", "route", "add", "2001:db8:198::/64", "via", lab.nodeIp6(2));
         Netns.execOkWithInput(lab.nodeNamespace(2), """
                 add table inet lab-blackhole
                 add chain inet lab-blackhole prerouting { type filter hook prerouting priority -300 ; }
                 add rule inet lab-blackhole prerouting iifname "eth0" ip daddr { 172.30.0.0/16, 192.0.2.0/24, 198.51.100.0/24 } drop
-                add rule inet lab-blackhole prerouting iifname "eth0" ip6 daddr fd00:30::/64 drop
+                add rule inet lab-blackhole prerouting iifname "eth0" ip6 daddr { fd00:30::/64, 2001:db8:198::/64 } drop
                 """, "nft", "-f", "-");
         for (int node = 1; node <= 2; node++) {
             backends.add(new NftablesBackend(List.of("ip", "netns", "exec", lab.nodeNamespace(node))));
@@ -178,7 +179,11 @@ class NftablesPacketFlowIT {
                         .build(),
                 slice6("ns1", "web6-v6", "web6", HTTP, readyOn(lab.ipv6Of(serverA), "node1"),
                         readyOn(lab.ipv6Of(serverB), "node2")),
-                service("ns1", "empty6", EMPTY6, tcp("http", 80, "8080")));
+                service("ns1", "empty6", EMPTY6, tcp("http", 80, "8080")),
+                Service.builder("ns1", "np6").type(ServiceType.NODE_PORT).clusterIPs(List.of("172.30.0.72", "fd00:30::72"))
+                        .externalIPs(List.of("2001:db8:198::72")).ports(tcpNodePort("http", 80, "8080", 30172)).build(),
+                slice6("ns1", "np6-v6", "np6", HTTP, readyOn(lab.ipv6Of(serverA), "node1"),
+                        readyOn(lab.ipv6Of(serverB), "node2")));
     }
 
     private static Endpoint notReadyOn(String ip) {
@@ -318,6 +323,20 @@ class NftablesPacketFlowIT {
         }
         assertThat(seen).containsExactly("server-a", "server-b");
         assertThat(lab.fetch(client, EMPTY6, 80, OK_TIMEOUT).outcome()).isEqualTo(Outcome.REFUSED);
+    }
+
+    @Test
+    void ipv6NodePortAndExternalIpFromOutsideAreProxiedAndMasqueraded() throws Exception {
+        // as the pod server prints it (Java's long form)
+        String outside6 = "client=" + java.net.InetAddress.getByName(lab.ipv6Of(outside)).getHostAddress();
+        Set<String> pods = new TreeSet<>();
+        for (int i = 0; i < 60 && pods.size() < 2; i++) {
+            String body = ok(lab.fetch(outside, lab.nodeIp6(1), 30172, OK_TIMEOUT));
+            assertThat(body).doesNotContain(outside6);
+            pods.add(pod(body));
+        }
+        assertThat(pods).containsExactly("server-a", "server-b");
+        assertThat(ok(lab.fetch(outside, "2001:db8:198::72", 80, OK_TIMEOUT))).doesNotContain(outside6);
     }
 
     /**
