@@ -25,6 +25,7 @@ public final class BenchMain {
         }
         Args a = new Args(Arrays.copyOfRange(argv, 1, argv.length));
         String result;
+        int exit = 0;
         try {
             result = switch (argv[0]) {
                 case "one-change" -> OneChange.run(a);
@@ -35,11 +36,15 @@ public final class BenchMain {
                 case "first-packet" -> FirstPacket.run(a);
                 default -> throw new IllegalArgumentException(argv[0] + " is not written yet");
             };
+        } catch (Exception | Error e) {
+            e.printStackTrace();
+            result = argv[0] + ": FAILED: " + e + " (see above)";
+            exit = 1;
         } finally {
             Netns.deleteAll();
         }
         System.out.flush();
         System.out.println(result);
-        System.exit(0);
+        System.exit(exit);
     }
 }

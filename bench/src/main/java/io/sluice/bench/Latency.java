@@ -80,6 +80,7 @@ public final class Latency {
     private final List<Change> changes = java.util.Collections.synchronizedList(new ArrayList<>());
     private final List<Node> nodes = new ArrayList<>();
     private final AtomicInteger spare = new AtomicInteger();
+    private final AtomicInteger apiFailures = new AtomicInteger();
     private KubernetesClient client;
 
     /** One change made through the API; seq filled in when the watcher's event is read back. */
@@ -327,7 +328,14 @@ public final class Latency {
         Change c = new Change(phase, Instant.now());
         byIp.put(ip, c);
         changes.add(c);
-        client.resource(k8sSlice(svc, next)).update();
+        try {
+            client.resource(k8sSlice(svc, next)).update();
+        } catch (RuntimeException e) {
+            apiFailures.incrementAndGet();
+            if (apiFailures.get() <= 3) {
+                System.out.println("API update of " + SyntheticCluster.sliceName(svc) + " failed: " + e.getMessage());
+            }
+        }
     }
 
     private void churn() throws Exception {
@@ -387,7 +395,11 @@ public final class Latency {
             }
         }
         long maxSeq = mine.stream().mapToLong(c -> c.seq).max().orElse(0);
-        awaitAll(maxSeq, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())), phase);
+        try {
+            awaitAll(maxSeq, Duration.ofNanos(Math.max(1, deadline - System.nanoTime())), phase);
+        } catch (IllegalStateException e) {
+            System.out.println("not every applier caught up (bounded wait, 5 min): " + e.getMessage());
+        }
     }
 
     // ---- results -----------------------------------------------------------------------------
@@ -419,7 +431,8 @@ public final class Latency {
             System.out.println(realStats.summary());
             System.out.println(dryStats.summary());
             if (lost > 0) {
-                System.out.println(phase + ": " + lost + " change/node pairs never observed applied");
+                System.out.println(phase + ": " + lost + " change/node pairs never observed applied (API failures "
+                        + apiFailures.get() + ")");
             }
             worstRealP99 = Math.max(worstRealP99, realStats.percentileMs(99));
             lastLine.append(String.format(Locale.ROOT, "%s p50 %.0f ms p99 %.0f ms; ", phase, realStats.percentileMs(50),
