@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "sluice 0.1.0",
         description = "Sluice: an event-sourced replacement for kube-proxy.",
-        subcommands = {UpCommand.class, WatcherCommand.class, ApplierCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {UpCommand.class, WatcherCommand.class, ApplierCommand.class, RenderCommand.class, CleanupCommand.class,
+                CommandLine.HelpCommand.class})
 public final class SluiceCli {
     public static void main(String[] args) {
         // fabric8's mock API server logs through java.util.logging; send it through SLF4J and logback.

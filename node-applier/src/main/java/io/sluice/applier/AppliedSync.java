@@ -1,5 +1,6 @@
 package io.sluice.applier;
 
+import io.sluice.applier.backend.SyncKind;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -11,9 +12,11 @@ import java.util.Objects;
  * @param appliedAt  when the backend returned
  * @param ruleDigest SHA-256 of the rule text ({@code Digests.ruleDigest}), for drift checks
  * @param duration   render plus apply
+ * @param kind       full or partial, as the backend did it
  */
-public record AppliedSync(long seq, Instant appliedAt, String ruleDigest, Duration duration) {
+public record AppliedSync(long seq, Instant appliedAt, String ruleDigest, Duration duration, SyncKind kind) {
     public AppliedSync {
+        Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(appliedAt, "appliedAt");
         Objects.requireNonNull(ruleDigest, "ruleDigest");
         Objects.requireNonNull(duration, "duration");

@@ -1,9 +1,11 @@
 package io.sluice.applier;
 
 import io.sluice.applier.render.RenderOptions;
+import io.sluice.schema.model.IpFamily;
 import io.sluice.schema.validate.IpLiterals;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -21,9 +23,26 @@ import java.util.regex.Pattern;
  * @param stateDir         the RocksDB snapshot store directory (required; created if missing)
  * @param clusterCidr      pod CIDR(s), comma-separated for dual stack (kube-proxy's --cluster-cidr); default empty
  * @param masqueradeBit    packet-mark bit for SNAT, 0-31; default 14 (kube-proxy's)
+ * @param masqueradeAll    masquerade all traffic to Service cluster IPs (kube-proxy's masqueradeAll); default false
+ * @param nodePortAddresses CIDRs (or {@code primary}) selecting the node addresses NodePorts answer on
+ *                         (kube-proxy's nodePortAddresses, keywords expanded); default empty: every local address
+ * @param family           the IP family this applier programs; default IPv4 (kube-proxy runs one proxier per family)
+ * @param metricsHost      address {@code /metrics} binds to; default 0.0.0.0
+ * @param healthHost       address {@code /healthz} and {@code /readyz} bind to; default 0.0.0.0
  * @param metricsPort      port of {@code /metrics}; default 10249; 0 picks a free port
  * @param healthPort       port of {@code /healthz} and {@code /readyz}; default 10256; 0 picks a free port
- * @param minSyncInterval  at most one sync per this interval (kube-proxy's --iptables-min-sync-period); default 100 ms
+ * @param minSyncInterval  at most one sync per this interval, modulo bursts (kube-proxy's --iptables-min-sync-period);
+ *                         default 100 ms; 0 disables the limit
+ * @param maxSyncInterval  at least one sync per this interval, and that sync is FULL (recompute everything, send the
+ *                         difference, re-check the jumps): kube-proxy's --iptables-sync-period with its full-sync
+ *                         period; default 1 h; at least minSyncInterval
+ * @param syncBurst        syncs allowed in quick succession before minSyncInterval applies (kube-proxy's
+ *                         burstSyncs); default 2
+ * @param driftCanaryInterval how often the cheap drift check runs (entry points only: the jumps from built-in
+ *                         chains and the chains they reach); default 1 s; 0 turns it off. Never more than 1/20 of
+ *                         the time: a check that takes t waits at least 20 t before the next
+ * @param driftFullCheckInterval how often every rule is read back and compared; default 60 s; 0 turns it off;
+ *                         the same 1/20 bound applies
  * @param kafkaProperties  extra Kafka client settings (security, timeouts) for the consumer and the
  *                         dead-letter producer; they override the applier's defaults, except the few
  *                         it must fix (group.id unset, no auto commit, byte-array serdes); default none
@@ -37,15 +56,29 @@ public record ApplierConfig(
         Path stateDir,
         String clusterCidr,
         int masqueradeBit,
+        boolean masqueradeAll,
+        List<String> nodePortAddresses,
+        IpFamily family,
+        String metricsHost,
+        String healthHost,
         int metricsPort,
         int healthPort,
         Duration minSyncInterval,
+        Duration maxSyncInterval,
+        int syncBurst,
+        Duration driftCanaryInterval,
+        Duration driftFullCheckInterval,
         Map<String, String> kafkaProperties) {
 
     public static final String DEFAULT_DEAD_LETTER_TOPIC = "sluice.deadletter";
     public static final int DEFAULT_METRICS_PORT = 10249;
     public static final int DEFAULT_HEALTH_PORT = 10256;
     public static final Duration DEFAULT_MIN_SYNC_INTERVAL = Duration.ofMillis(100);
+    public static final Duration DEFAULT_MAX_SYNC_INTERVAL = Duration.ofHours(1);
+    public static final int DEFAULT_SYNC_BURST = 2;
+    public static final Duration DEFAULT_DRIFT_CANARY_INTERVAL = Duration.ofSeconds(1);
+    public static final Duration DEFAULT_DRIFT_FULL_CHECK_INTERVAL = Duration.ofSeconds(60);
+    public static final String DEFAULT_BIND_HOST = "0.0.0.0";
     /** /healthz turns 503 when a change has waited longer than this for a successful sync (kube-proxy: 2 x sync period). */
     public static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(60);
 
@@ -84,6 +117,12 @@ public record ApplierConfig(
         if (masqueradeBit < 0 || masqueradeBit > 31) {
             throw new IllegalArgumentException("masqueradeBit " + masqueradeBit + " is out of range 0-31");
         }
+        nodePortAddresses = nodePortAddresses == null ? List.of() : List.copyOf(nodePortAddresses);
+        family = family == null ? IpFamily.IPV4 : family;
+        metricsHost = host("metricsHost", metricsHost);
+        healthHost = host("healthHost", healthHost);
+        // Fails here, naming the value, rather than at the first sync.
+        new RenderOptions(family, splitCidrs(clusterCidr), masqueradeBit, masqueradeAll, nodePortAddresses);
         port("metricsPort", metricsPort);
         port("healthPort", healthPort);
         if (metricsPort != 0 && metricsPort == healthPort) {
@@ -93,6 +132,17 @@ public record ApplierConfig(
         if (minSyncInterval.isNegative()) {
             throw new IllegalArgumentException("minSyncInterval " + minSyncInterval + " must not be negative");
         }
+        maxSyncInterval = maxSyncInterval == null ? DEFAULT_MAX_SYNC_INTERVAL : maxSyncInterval;
+        if (maxSyncInterval.isZero() || maxSyncInterval.compareTo(minSyncInterval) < 0) {
+            throw new IllegalArgumentException("maxSyncInterval " + maxSyncInterval + " must be positive and at least "
+                    + "minSyncInterval " + minSyncInterval);
+        }
+        if (syncBurst < 1) {
+            throw new IllegalArgumentException("syncBurst " + syncBurst + " must be at least 1");
+        }
+        driftCanaryInterval = nonNegative("driftCanaryInterval", driftCanaryInterval, DEFAULT_DRIFT_CANARY_INTERVAL);
+        driftFullCheckInterval = nonNegative("driftFullCheckInterval", driftFullCheckInterval,
+                DEFAULT_DRIFT_FULL_CHECK_INTERVAL);
         kafkaProperties = kafkaProperties == null ? Map.of() : Map.copyOf(kafkaProperties);
     }
 
@@ -108,13 +158,30 @@ public record ApplierConfig(
     public Builder toBuilder() {
         return new Builder(nodeName, clusterId, bootstrapServers, stateDir)
                 .eventsTopic(eventsTopic).deadLetterTopic(deadLetterTopic).clusterCidr(clusterCidr)
-                .masqueradeBit(masqueradeBit).metricsPort(metricsPort).healthPort(healthPort)
-                .minSyncInterval(minSyncInterval).kafkaProperties(kafkaProperties);
+                .masqueradeBit(masqueradeBit).masqueradeAll(masqueradeAll).nodePortAddresses(nodePortAddresses).family(family)
+                .metricsHost(metricsHost).healthHost(healthHost).metricsPort(metricsPort).healthPort(healthPort)
+                .minSyncInterval(minSyncInterval).maxSyncInterval(maxSyncInterval).syncBurst(syncBurst)
+                .driftCanaryInterval(driftCanaryInterval).driftFullCheckInterval(driftFullCheckInterval)
+                .kafkaProperties(kafkaProperties);
     }
 
     /** The renderer's options this config implies. */
     public RenderOptions renderOptions() {
-        return new RenderOptions(clusterCidr, masqueradeBit, false);
+        return new RenderOptions(family, splitCidrs(clusterCidr), masqueradeBit, masqueradeAll, nodePortAddresses);
+    }
+
+    private static List<String> splitCidrs(String cidrs) {
+        return cidrs.isEmpty() ? List.of() : java.util.Arrays.stream(cidrs.split(",")).map(String::strip).toList();
+    }
+
+    private static String host(String name, String value) {
+        if (value == null || value.isBlank()) {
+            return DEFAULT_BIND_HOST;
+        }
+        if (!IpLiterals.isIp(value.strip())) {
+            throw new IllegalArgumentException(name + " '" + value + "' is not an IP address");
+        }
+        return value.strip();
     }
 
     private static String required(String name, String value) {
@@ -130,6 +197,16 @@ public record ApplierConfig(
         }
         if (!TOPIC_CHARS.matcher(value).matches()) {
             throw new IllegalArgumentException(name + " '" + value + "' is not a legal Kafka topic name (letters, digits, '.', '_', '-')");
+        }
+        return value;
+    }
+
+    private static Duration nonNegative(String name, Duration value, Duration dflt) {
+        if (value == null) {
+            return dflt;
+        }
+        if (value.isNegative()) {
+            throw new IllegalArgumentException(name + " " + value + " must not be negative (0 turns it off)");
         }
         return value;
     }
@@ -150,9 +227,18 @@ public record ApplierConfig(
         private String deadLetterTopic;
         private String clusterCidr;
         private int masqueradeBit = RenderOptions.DEFAULT_MASQUERADE_BIT;
+        private boolean masqueradeAll;
+        private List<String> nodePortAddresses = List.of();
+        private IpFamily family = IpFamily.IPV4;
+        private String metricsHost;
+        private String healthHost;
         private int metricsPort = DEFAULT_METRICS_PORT;
         private int healthPort = DEFAULT_HEALTH_PORT;
         private Duration minSyncInterval;
+        private Duration maxSyncInterval;
+        private int syncBurst = DEFAULT_SYNC_BURST;
+        private Duration driftCanaryInterval;
+        private Duration driftFullCheckInterval;
         private Map<String, String> kafkaProperties = Map.of();
 
         private Builder(String nodeName, String clusterId, String bootstrapServers, Path stateDir) {
@@ -166,14 +252,25 @@ public record ApplierConfig(
         public Builder deadLetterTopic(String v) { this.deadLetterTopic = v; return this; }
         public Builder clusterCidr(String v) { this.clusterCidr = v; return this; }
         public Builder masqueradeBit(int v) { this.masqueradeBit = v; return this; }
+        public Builder masqueradeAll(boolean v) { this.masqueradeAll = v; return this; }
+        public Builder nodePortAddresses(List<String> v) { this.nodePortAddresses = v; return this; }
+        public Builder family(IpFamily v) { this.family = v; return this; }
+        public Builder metricsHost(String v) { this.metricsHost = v; return this; }
+        public Builder healthHost(String v) { this.healthHost = v; return this; }
         public Builder metricsPort(int v) { this.metricsPort = v; return this; }
         public Builder healthPort(int v) { this.healthPort = v; return this; }
         public Builder minSyncInterval(Duration v) { this.minSyncInterval = v; return this; }
+        public Builder maxSyncInterval(Duration v) { this.maxSyncInterval = v; return this; }
+        public Builder syncBurst(int v) { this.syncBurst = v; return this; }
+        public Builder driftCanaryInterval(Duration v) { this.driftCanaryInterval = v; return this; }
+        public Builder driftFullCheckInterval(Duration v) { this.driftFullCheckInterval = v; return this; }
         public Builder kafkaProperties(Map<String, String> v) { this.kafkaProperties = v; return this; }
 
         public ApplierConfig build() {
             return new ApplierConfig(nodeName, clusterId, bootstrapServers, eventsTopic, deadLetterTopic, stateDir,
-                    clusterCidr, masqueradeBit, metricsPort, healthPort, minSyncInterval, kafkaProperties);
+                    clusterCidr, masqueradeBit, masqueradeAll, nodePortAddresses, family, metricsHost, healthHost,
+                    metricsPort, healthPort, minSyncInterval, maxSyncInterval, syncBurst, driftCanaryInterval,
+                    driftFullCheckInterval, kafkaProperties);
         }
     }
 }

@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.sluice.applier.backend.ApplyException;
 import io.sluice.applier.backend.RuleBackend;
 import io.sluice.applier.consume.LogReader;
 import io.sluice.applier.consume.PollResult;
@@ -14,10 +13,8 @@ import io.sluice.applier.log.ApplierLog;
 import io.sluice.applier.metrics.ApplierMetrics;
 import io.sluice.applier.render.NodeContext;
 import io.sluice.applier.render.RuleRenderer;
-import io.sluice.applier.render.RuleSet;
 import io.sluice.applier.sync.Backoff;
 import io.sluice.applier.sync.BoundedFrequencyRunner;
-import io.sluice.store.Digests;
 import io.sluice.store.Snapshot;
 import io.sluice.store.SnapshotStore;
 import io.sluice.store.SnapshotStoreException;
@@ -32,7 +29,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -40,6 +36,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -62,8 +59,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *   <li><b>connect</b>: assign the events topic's partition, seek to the stored offset (rebuilding
  *       if it fell outside the log), note the log end: the catch-up target. Retried with backoff.</li>
  *   <li><b>consume</b>: poll, replay, quarantine, commit state + position in one batch, then swap the image.</li>
- *   <li><b>sync</b>: once caught up (mode {@code live}), every committed change requests a sync:
- *       coalesced, at most one per {@code minSyncInterval}, retried with backoff on failure.</li>
+ *   <li><b>sync</b> ({@link RuleSyncer}): once caught up (mode {@code live}), every committed change is
+ *       tracked and requests a sync: bounded in frequency, partial (only the changed Services) unless a
+ *       full one is due, retried with backoff on failure; drift checks repair what others change.</li>
  * </ol>
  * The event loop only dispatches. Blocking work runs on two named single-thread worker executors:
  * {@code sluice-applier-log-<node>} (Kafka, RocksDB) and {@code sluice-applier-sync-<node>} (render,
@@ -75,9 +73,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class NodeApplier extends AbstractVerticle {
     private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
-    private static final Backoff SYNC_RETRY = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(30));
     private static final Backoff KAFKA_RETRY = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(10));
-    private static final int MAX_UNSYNCED_CHANGES = 100_000;
 
     private final ApplierConfig config;
     private final RuleRenderer renderer;
@@ -89,12 +85,10 @@ public final class NodeApplier extends AbstractVerticle {
     private final ApplierMetrics metrics;
     private final HealthState health;
     private final List<Consumer<AppliedSync>> listeners = new CopyOnWriteArrayList<>();
-    /** Event-loop only: applied changes not yet synced, for the network-programming latency. */
-    private final ArrayDeque<PollResult.Change> unsynced = new ArrayDeque<>();
 
     private WorkerExecutor logWorker;
     private WorkerExecutor syncWorker;
-    private BoundedFrequencyRunner syncRunner;
+    private volatile RuleSyncer syncer;
     private volatile SnapshotStore store;
     private volatile KafkaConsumer<byte[], byte[]> consumer;
     private volatile KafkaProducer<byte[], byte[]> producer;
@@ -106,12 +100,10 @@ public final class NodeApplier extends AbstractVerticle {
     /** What syncs render before the node is live: the loaded snapshot. */
     private volatile ClusterImage snapshotImage = ClusterImage.empty();
     private volatile Mode mode = Mode.STARTING;
-    private volatile long appliedSeq = -1;
     private volatile boolean stopping;
     private Future<Void> closed;
     private long catchUpTarget = Long.MAX_VALUE;
     private int kafkaFailures;
-    private boolean loggedNextSync = true;
 
     public NodeApplier(ApplierConfig config, RuleRenderer renderer, RuleBackend backend, Supplier<NodeContext> nodeContext,
             MeterRegistry registry) {
@@ -142,7 +134,8 @@ public final class NodeApplier extends AbstractVerticle {
 
     /** Seq of the image last applied to the kernel successfully; -1 before the first successful sync. */
     public long appliedSeq() {
-        return appliedSeq;
+        RuleSyncer s = syncer;
+        return s == null ? -1 : s.appliedSeq();
     }
 
     /** The image as last committed to the snapshot store; may be ahead of {@link #appliedSeq()}. */
@@ -182,13 +175,20 @@ public final class NodeApplier extends AbstractVerticle {
     public void start(Promise<Void> startPromise) {
         logWorker = vertx.createSharedWorkerExecutor("sluice-applier-log-" + config.nodeName(), 1);
         syncWorker = vertx.createSharedWorkerExecutor("sluice-applier-sync-" + config.nodeName(), 1);
-        syncRunner = new BoundedFrequencyRunner(new BoundedFrequencyRunner.Settings(config.minSyncInterval(), Duration.ofHours(1), 2, SYNC_RETRY), System::nanoTime, this::schedule, t -> runSync());
+        syncer = new RuleSyncer(config, renderer, backend, nodeContext, this::syncTarget, metrics, health, log, clock,
+                System::nanoTime, this::schedule, new RuleSyncer.Worker() {
+                    @Override
+                    public <T> CompletionStage<T> submit(Callable<T> task) {
+                        return syncWorker.executeBlocking(task, false).toCompletionStage();
+                    }
+                }, this::applied);
         log.info(-1, "starting: events {} on {}, state in {}, backend {}", config.eventsTopic(), config.bootstrapServers(),
                 config.stateDir(), backend.describe());
         startHttp()
                 .compose(v -> logWorker.executeBlocking(this::openStoreAndClients, false))
                 .onSuccess(snapshot -> {
                     loaded(snapshot);
+                    syncer.start();
                     startPromise.complete();
                     connect();
                 })
@@ -239,7 +239,7 @@ public final class NodeApplier extends AbstractVerticle {
         setMode(Mode.SNAPSHOT);
         log.info(snapshot.appliedSeq(), "loaded snapshot: {} objects, next offset {}; applying it now",
                 snapshot.image().size(), snapshot.nextOffset());
-        syncRunner.run();
+        syncer.requestFull("loaded the snapshot");
     }
 
     // ---- connect and consume -----------------------------------------------------------------
@@ -261,7 +261,7 @@ public final class NodeApplier extends AbstractVerticle {
                 kafkaFailures++;
                 health.kafkaReachable(false);
                 Duration delay = KAFKA_RETRY.delay(kafkaFailures);
-                log.warn(appliedSeq, "cannot read {} from Kafka at {}: {}; {}; retrying in {} ms", config.eventsTopic(),
+                log.warn(appliedSeq(), "cannot read {} from Kafka at {}: {}; {}; retrying in {} ms", config.eventsTopic(),
                         config.bootstrapServers(), ar.cause().toString(),
                         mode == Mode.SNAPSHOT ? "the node keeps serving its snapshot" : "no snapshot to serve",
                         delay.toMillis());
@@ -312,14 +312,10 @@ public final class NodeApplier extends AbstractVerticle {
 
     /** Event loop: a batch was committed; swap the image, and sync if live. */
     private void consumed(PollResult result) {
+        ClusterImage before = image;
         image = result.image();
-        if (mode == Mode.LIVE) {
-            if (result.applied() > 0) {
-                queueChanges(result.changes());
-                health.changeQueued(image.seq(), clock.instant());
-                syncRunner.run();
-            }
-        } else if (result.position() >= catchUpTarget) {
+        syncer.imageChanged(before, image, result.changes(), mode == Mode.LIVE);
+        if (mode != Mode.LIVE && result.position() >= catchUpTarget) {
             becomeLive(result.position());
         }
     }
@@ -329,72 +325,22 @@ public final class NodeApplier extends AbstractVerticle {
                 config.eventsTopic(), position, catchUpTarget);
         setMode(Mode.LIVE);
         health.changeQueued(image.seq(), clock.instant());
-        syncRunner.run();
-    }
-
-    private void queueChanges(List<PollResult.Change> changes) {
-        unsynced.addAll(changes);
-        while (unsynced.size() > MAX_UNSYNCED_CHANGES) {
-            unsynced.pollFirst();
-        }
+        syncer.requestFull("caught up with the log");
     }
 
     // ---- sync --------------------------------------------------------------------------------
 
-    /** Failure of one sync, with what the metrics and the log need. */
-    private static final class SyncFailure extends Exception {
-        final long seq;
-        final Duration took;
-
-        SyncFailure(long seq, Duration took, Throwable cause) {
-            super(cause.getMessage(), cause);
-            this.seq = seq;
-            this.took = took;
-        }
+    /** What syncs program now: the live image, the snapshot while catching up, nothing before either. */
+    private ClusterImage syncTarget() {
+        return switch (mode) {
+            case LIVE -> image;
+            case SNAPSHOT -> snapshotImage;
+            case STARTING -> null;
+        };
     }
 
-    /** Called by the runner on the event loop: one render + apply on the sync worker. */
-    private CompletionStage<Boolean> runSync() {
-        ClusterImage target = mode == Mode.LIVE ? image : snapshotImage;
-        return syncWorker.executeBlocking(() -> syncOnce(target), false)
-                .map(applied -> {
-                    synced(applied);
-                    return true;
-                })
-                .otherwise(e -> {
-                    syncFailed(e);
-                    return false;
-                })
-                .toCompletionStage();
-    }
-
-    /** Worker: render and apply; the backend keeps the old rules if it throws. */
-    private AppliedSync syncOnce(ClusterImage target) throws SyncFailure {
-        long t0 = System.nanoTime();
-        try {
-            RuleSet rules = renderer.render(target, nodeContext.get(), config.renderOptions());
-            backend.apply(rules);
-            Duration took = Duration.ofNanos(System.nanoTime() - t0);
-            log.debug(target.seq(), "applied {} services, {} endpoints through {} in {} ms", rules.serviceCount(),
-                    rules.endpointCount(), backend.describe(), took.toMillis());
-            return new AppliedSync(target.seq(), clock.instant(), Digests.ruleDigest(rules.text()), took);
-        } catch (ApplyException | RuntimeException e) {
-            throw new SyncFailure(target.seq(), Duration.ofNanos(System.nanoTime() - t0), e);
-        }
-    }
-
-    private void synced(AppliedSync applied) {
-        appliedSeq = applied.seq();
-        metrics.syncSucceeded(applied.seq(), applied.duration(), applied.appliedAt());
-        health.synced(applied.seq(), applied.appliedAt());
-        while (!unsynced.isEmpty() && unsynced.peekFirst().seq() <= applied.seq()) {
-            metrics.networkProgrammed(Duration.between(unsynced.pollFirst().since(), applied.appliedAt()));
-        }
-        if (loggedNextSync) {
-            log.info(applied.seq(), "synced in {} ms (mode {}, rule digest {})", applied.duration().toMillis(),
-                    mode.wireName(), applied.ruleDigest().substring(0, 12));
-            loggedNextSync = false;
-        }
+    /** After every successful sync (on the event loop: the worker's future completes there). */
+    private void applied(AppliedSync applied) {
         for (Consumer<AppliedSync> l : listeners) {
             try {
                 l.accept(applied);
@@ -402,21 +348,6 @@ public final class NodeApplier extends AbstractVerticle {
                 log.warn(applied.seq(), "onApplied listener {} threw {}; ignored", l, e.toString());
             }
         }
-    }
-
-    private void syncFailed(Throwable e) {
-        SyncFailure f = e instanceof SyncFailure sf ? sf : new SyncFailure(-1, Duration.ZERO, e);
-        Throwable cause = f.getCause();
-        Duration retry = SYNC_RETRY.delay(syncRunner.failuresInARow() + 1);
-        if (cause instanceof ApplyException) {
-            metrics.syncFailed(f.took);
-            log.error(f.seq, "{} refused the rules: {}; the kernel keeps the rules of seq {}; retrying in {} ms",
-                    backend.describe(), cause.getMessage(), appliedSeq, retry.toMillis());
-        } else {
-            log.error(f.seq, "sync failed (a bug in rendering or the backend): {}; the kernel keeps the rules of seq {}; "
-                    + "retrying in {} ms", String.valueOf(cause), appliedSeq, retry.toMillis());
-        }
-        loggedNextSync = true;
     }
 
     private BoundedFrequencyRunner.Cancellable schedule(Duration delay, Runnable task) {
@@ -435,7 +366,6 @@ public final class NodeApplier extends AbstractVerticle {
     private void setMode(Mode m) {
         mode = m;
         health.mode(m);
-        loggedNextSync = true;
     }
 
     // ---- HTTP --------------------------------------------------------------------------------
@@ -447,10 +377,10 @@ public final class NodeApplier extends AbstractVerticle {
         Router metricsRouter = Router.router(vertx);
         metricsRouter.get("/metrics").handler(this::scrape);
         metricsRouter.get("/healthz").handler(ctx -> answer(ctx, health.healthz(clock.instant())));
-        return vertx.createHttpServer().requestHandler(healthRouter).listen(config.healthPort(), "0.0.0.0")
+        return vertx.createHttpServer().requestHandler(healthRouter).listen(config.healthPort(), config.healthHost())
                 .compose(h -> {
                     healthServer = h;
-                    return vertx.createHttpServer().requestHandler(metricsRouter).listen(config.metricsPort(), "0.0.0.0");
+                    return vertx.createHttpServer().requestHandler(metricsRouter).listen(config.metricsPort(), config.metricsHost());
                 })
                 .map(m -> {
                     metricsServer = m;
@@ -498,8 +428,8 @@ public final class NodeApplier extends AbstractVerticle {
             return closed;
         }
         stopping = true;
-        if (syncRunner != null) {
-            syncRunner.stop();
+        if (syncer != null) {
+            syncer.stop();
         }
         KafkaConsumer<byte[], byte[]> c = consumer;
         if (c != null) {
@@ -533,7 +463,7 @@ public final class NodeApplier extends AbstractVerticle {
                     return Future.join(executors);
                 })
                 .<Void>mapEmpty()
-                .onComplete(ar -> log.info(appliedSeq, "stopped; the kernel keeps the rules of seq {}", appliedSeq));
+                .onComplete(ar -> log.info(appliedSeq(), "stopped; the kernel keeps the rules of seq {}", appliedSeq()));
         return closed;
     }
 
@@ -559,7 +489,7 @@ public final class NodeApplier extends AbstractVerticle {
         } catch (WakeupException e) {
             // the wakeup meant for the last poll; closing goes on
         } catch (RuntimeException e) {
-            log.warn(appliedSeq, "closing the {} failed: {}; continuing", what, e.toString());
+            log.warn(appliedSeq(), "closing the {} failed: {}; continuing", what, e.toString());
         }
     }
 

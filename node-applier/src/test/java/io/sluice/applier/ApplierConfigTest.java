@@ -24,10 +24,30 @@ class ApplierConfigTest {
         assertThat(c.metricsPort()).isEqualTo(10249);
         assertThat(c.healthPort()).isEqualTo(10256);
         assertThat(c.minSyncInterval()).isEqualTo(Duration.ofMillis(100));
+        assertThat(c.maxSyncInterval()).isEqualTo(Duration.ofHours(1));
+        assertThat(c.syncBurst()).isEqualTo(2);
+        assertThat(c.driftCanaryInterval()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(c.driftFullCheckInterval()).isEqualTo(Duration.ofSeconds(60));
         assertThat(c.masqueradeBit()).isEqualTo(14);
         assertThat(c.clusterCidr()).isEmpty();
         assertThat(c.kafkaProperties()).isEmpty();
         assertThat(c.renderOptions().masqueradeMark()).isEqualTo("0x4000");
+    }
+
+    @Test
+    void renderOptionsCarryFamilyMasqueradeAllAndNodePortAddresses() {
+        ApplierConfig c = ApplierConfig.builder("n", "c", "kafka:9092", DIR).family(io.sluice.schema.model.IpFamily.IPV6)
+                .clusterCidr("10.244.0.0/16,fd00:10:244::/56").masqueradeAll(true).nodePortAddresses(java.util.List.of("primary"))
+                .metricsHost("127.0.0.1").build();
+        assertThat(c.renderOptions()).isEqualTo(new io.sluice.applier.render.RenderOptions(io.sluice.schema.model.IpFamily.IPV6,
+                java.util.List.of("10.244.0.0/16", "fd00:10:244::/56"), 14, true, java.util.List.of("primary")));
+        assertThat(c.metricsHost()).isEqualTo("127.0.0.1");
+        assertThat(c.healthHost()).isEqualTo("0.0.0.0");
+        assertThat(c.toBuilder().build()).isEqualTo(c);
+        assertThatThrownBy(() -> ApplierConfig.builder("n", "c", "kafka:9092", DIR).healthHost("localhost").build())
+                .hasMessageContaining("healthHost 'localhost' is not an IP address");
+        assertThatThrownBy(() -> ApplierConfig.builder("n", "c", "kafka:9092", DIR).nodePortAddresses(java.util.List.of("eth0")).build())
+                .hasMessageContaining("nodePortAddresses entry 'eth0'");
     }
 
     @Test
@@ -37,6 +57,10 @@ class ApplierConfigTest {
         assertThat(c.metricsPort()).isZero();
         assertThat(c.healthPort()).isZero();
         assertThat(c.toBuilder().build()).isEqualTo(c);
+        ApplierConfig tuned = c.toBuilder().maxSyncInterval(Duration.ofMinutes(5)).syncBurst(3)
+                .driftCanaryInterval(Duration.ZERO).driftFullCheckInterval(Duration.ofMinutes(10)).build();
+        assertThat(tuned.toBuilder().build()).isEqualTo(tuned);
+        assertThat(tuned.driftCanaryInterval()).as("0 turns the canary off").isZero();
     }
 
     static Stream<Arguments> badValues() {
@@ -52,7 +76,12 @@ class ApplierConfigTest {
                 bad(b -> b.metricsPort(70000), "metricsPort 70000 is out of range"),
                 bad(b -> b.healthPort(-1), "healthPort -1 is out of range"),
                 bad(b -> b.metricsPort(9000).healthPort(9000), "both 9000"),
-                bad(b -> b.minSyncInterval(Duration.ofMillis(-5)), "minSyncInterval PT-0.005S must not be negative"));
+                bad(b -> b.minSyncInterval(Duration.ofMillis(-5)), "minSyncInterval PT-0.005S must not be negative"),
+                bad(b -> b.minSyncInterval(Duration.ofSeconds(2)).maxSyncInterval(Duration.ofSeconds(1)),
+                        "maxSyncInterval PT1S must be positive and at least minSyncInterval PT2S"),
+                bad(b -> b.syncBurst(0), "syncBurst 0 must be at least 1"),
+                bad(b -> b.driftCanaryInterval(Duration.ofSeconds(-1)), "driftCanaryInterval PT-1S must not be negative"),
+                bad(b -> b.driftFullCheckInterval(Duration.ofSeconds(-1)), "driftFullCheckInterval PT-1S"));
     }
 
     private static Arguments bad(UnaryOperator<ApplierConfig.Builder> change, String message) {

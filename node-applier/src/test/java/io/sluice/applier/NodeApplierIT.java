@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sluice.applier.backend.SyncKind;
 import io.sluice.applier.consume.RecordHeaders;
 import io.sluice.applier.render.NodeContext;
 import io.sluice.applier.support.CrashableApplier;
@@ -348,15 +349,59 @@ class NodeApplierIT {
         }
     }
 
+    @Test
+    void changesSyncPartiallyDriftIsRepairedThroughTheVerticleAndEveryMetricIsScraped() throws Exception {
+        produce(svc(1, "s1"), svc(2, "s2"));
+        RecordingBackend backend = new RecordingBackend().readingBack(true);
+        Node n = start("node-1", work.resolve("state"), Map.of(),
+                b -> b.driftCanaryInterval(Duration.ofMillis(100)).driftFullCheckInterval(Duration.ofSeconds(2)), backend);
+        await().atMost(WAIT).until(() -> n.applier().appliedSeq() == 2);
+        assertThat(backend.syncs()).extracting(RecordingBackend.Sync::kind).containsOnly(SyncKind.FULL);
+
+        produce(svc(3, "s3"));
+        await().atMost(WAIT).until(() -> n.applier().appliedSeq() == 3);
+        RecordingBackend.Sync last = backend.syncs().get(backend.syncs().size() - 1);
+        assertThat(last.kind()).isEqualTo(SyncKind.PARTIAL);
+        assertThat(last.changedServices()).containsExactly(ObjectKey.service("default", "s3"));
+
+        long before = System.nanoTime();
+        backend.tamper("# seq=3 node=node-1\nsomeone flushed the rest\n");
+        await().atMost(WAIT).until(() -> n.counter("sluice.applier.drift.repairs", "kind", "canary") == 1.0);
+        long repairedMs = (System.nanoTime() - before) / 1_000_000;
+        assertThat(backend.kernelText()).isEqualTo(backend.kernel().text());
+        assertThat(backend.syncs().get(backend.syncs().size() - 1).kind()).isEqualTo(SyncKind.FULL);
+        assertThat(repairedMs).as("found by a 100 ms canary and repaired, in ms").isLessThan(5_000);
+
+        String metrics = get(n.applier().metricsPort(), "/metrics").body();
+        assertThat(metrics).contains(
+                "kubeproxy_sync_full_proxy_rules_duration_seconds_count",
+                "kubeproxy_sync_partial_proxy_rules_duration_seconds_count 1",
+                "kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds",
+                "kubeproxy_sync_proxy_rules_service_changes_pending 0",
+                "kubeproxy_sync_proxy_rules_endpoint_changes_pending 0",
+                "kubeproxy_sync_proxy_rules_service_changes_total 1",
+                "kubeproxy_sync_proxy_rules_endpoint_changes_total 0",
+                "kubeproxy_sync_proxy_rules_iptables_partial_restore_failures_total 0",
+                "sluice_applier_lag_seconds 0",
+                "sluice_applier_drift_repairs_total{kind=\"canary\"} 1",
+                "sluice_applier_drift_checks_total{kind=\"canary\",result=\"in_sync\"}",
+                "sluice_applier_drift_check_duration_seconds_count{kind=\"canary\"}");
+        assertThat(get(n.applier().healthPort(), "/healthz").body()).contains("\"driftRepairs\":1");
+    }
+
     // ---- helpers -----------------------------------------------------------------------------
 
     private Node start(String name, Path stateDir, Map<String, String> kafkaProperties) throws Exception {
+        return start(name, stateDir, kafkaProperties, b -> b, new RecordingBackend());
+    }
+
+    private Node start(String name, Path stateDir, Map<String, String> kafkaProperties,
+            java.util.function.UnaryOperator<ApplierConfig.Builder> tune, RecordingBackend backend) throws Exception {
         Map<String, String> props = new HashMap<>(Map.of("default.api.timeout.ms", "5000"));
         props.putAll(kafkaProperties);
-        ApplierConfig config = ApplierConfig.builder(name, cluster, kafka.bootstrapServers(), stateDir)
+        ApplierConfig config = tune.apply(ApplierConfig.builder(name, cluster, kafka.bootstrapServers(), stateDir)
                 .deadLetterTopic(deadLetters).metricsPort(0).healthPort(0).minSyncInterval(Duration.ofMillis(20))
-                .kafkaProperties(props).build();
-        RecordingBackend backend = new RecordingBackend();
+                .kafkaProperties(props)).build();
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         NodeApplier applier = new NodeApplier(config, new ListingRenderer(), backend, NodeContext.of(name), registry);
         Node node = new Node(applier, backend, registry);

@@ -22,6 +22,13 @@ class RuntimeLayeringTest {
     }
 
     @Test
+    void theSyncSideImportsNoVertxOrKafkaSoItRunsOnAManualClock() {
+        noClasses().that().haveSimpleName("RuleSyncer")
+                .should().dependOnClassesThat().resideInAnyPackage("io.vertx..", "org.apache.kafka..", "org.rocksdb..")
+                .check(MAIN);
+    }
+
+    @Test
     void onlyTheVerticleTouchesVertx() {
         noClasses().that().resideInAnyPackage("io.sluice.applier.consume..", "io.sluice.applier.metrics..",
                         "io.sluice.applier.log..")

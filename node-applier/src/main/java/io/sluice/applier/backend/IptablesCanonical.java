@@ -332,10 +332,23 @@ final class IptablesCanonical {
         return "0x" + Long.toHexString(v & 0xffffffffL);
     }
 
+    private static boolean needsQuotes(String t) {
+        if (t.isEmpty()) {
+            return true;
+        }
+        for (int i = 0; i < t.length(); i++) {
+            char c = t.charAt(i);
+            if (c == ' ' || c == '"' || c == '\\' || Character.isWhitespace(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Splits a rule line into arguments: whitespace-separated, double quotes group (backslash escapes inside). */
     static List<String> tokens(String line) {
-        List<String> out = new ArrayList<>();
-        StringBuilder cur = new StringBuilder();
+        List<String> out = new ArrayList<>(32);
+        StringBuilder cur = new StringBuilder(64);
         boolean quoted = false;
         boolean any = false;
         for (int i = 0; i < line.length(); i++) {
@@ -370,13 +383,12 @@ final class IptablesCanonical {
 
     /** Joins arguments into a line; an argument with whitespace, a quote or nothing in it is quoted. */
     static String join(List<String> tokens) {
-        StringBuilder sb = new StringBuilder();
+        StringBuilder sb = new StringBuilder(128);
         for (String t : tokens) {
             if (sb.length() > 0) {
                 sb.append(' ');
             }
-            boolean quote = t.isEmpty() || t.chars().anyMatch(c -> Character.isWhitespace(c) || c == '"' || c == '\\');
-            if (quote) {
+            if (needsQuotes(t)) {
                 sb.append('"').append(t.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
             } else {
                 sb.append(t);

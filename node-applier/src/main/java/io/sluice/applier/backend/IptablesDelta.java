@@ -77,7 +77,7 @@ final class IptablesDelta {
                 String chain = e.getKey();
                 List<String> target = e.getValue();
                 List<String> current = have.get(chain);
-                if (current != null && same(current, target, canonical)) {
+                if (current != null && current.equals(canonical ? wanted.canonicalRules(table, chain) : target)) {
                     continue;
                 }
                 written.add(table + "/" + chain);
@@ -111,21 +111,6 @@ final class IptablesDelta {
             input.append("COMMIT\n");
         }
         return new Plan(input.toString(), written, deleted, rulesWritten, edited);
-    }
-
-    private static boolean same(List<String> current, List<String> target, boolean canonical) {
-        if (current.size() != target.size()) {
-            return false;
-        }
-        if (!canonical) {
-            return current.equals(target);
-        }
-        for (int i = 0; i < current.size(); i++) {
-            if (!current.get(i).equals(IptablesCanonical.rule(target.get(i)))) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** {@code -D}/{@code -I} lines for a long chain with few changes, or null to rewrite it whole. */

@@ -54,6 +54,8 @@ public final class IptablesRestoreBackend implements RuleBackend {
     /** Drift checks: the canonical expected rules of the last rule set checked, and that rule set. */
     private IptablesRules expected;
     private RuleSet expectedOf;
+    /** The rule set {@link #model} was parsed from. */
+    private RuleSet modelOf;
 
     /** Host or namespace backend with the default binary, timeout and jumps. */
     public IptablesRestoreBackend(List<String> commandPrefix) {
@@ -162,6 +164,7 @@ public final class IptablesRestoreBackend implements RuleBackend {
             ensureJumps(kernel.canonical() ? kernel : null);
         }
         model = wanted;
+        modelOf = rules;
         installed = wanted.qualifiedChains();
         return new ApplyReport(done, plan.written(), plan.deleted(), plan.rulesWritten(), plan.input().length());
     }
@@ -175,7 +178,7 @@ public final class IptablesRestoreBackend implements RuleBackend {
     /** {@code rules} (with the chains its jumps need and the jumps) in {@link #readBack()}'s form. */
     @Override
     public String canonical(RuleSet rules) {
-        return expected(rules).withJumps(expectedJumps()).text();
+        return expected(rules).canonicalised().withJumps(expectedJumps()).text();
     }
 
     /**
@@ -190,9 +193,10 @@ public final class IptablesRestoreBackend implements RuleBackend {
         List<String> diffs = new ArrayList<>();
         if (depth == DriftCheck.FULL) {
             IptablesRules live = IptablesRules.parseSave(save("check for drift"));
-            compareChains(want, live, want.qualifiedChains(), diffs);
+            Set<String> wanted = want.qualifiedChains();
+            compareChains(want, live, wanted, diffs);
             for (String q : live.qualifiedChains()) {
-                if (!want.qualifiedChains().contains(q)) {
+                if (!wanted.contains(q)) {
                     diffs.add(q + ": in the kernel, not applied by Sluice");
                 }
             }
@@ -226,7 +230,7 @@ public final class IptablesRestoreBackend implements RuleBackend {
         for (String q : which) {
             String table = q.substring(0, q.indexOf('/'));
             String chain = q.substring(q.indexOf('/') + 1);
-            List<String> w = want.rules(table, chain);
+            List<String> w = want.canonicalRules(table, chain);
             List<String> l = live.rules(table, chain);
             if (w == null) {
                 w = List.of();
@@ -259,10 +263,11 @@ public final class IptablesRestoreBackend implements RuleBackend {
                 + (kernel.size() > n ? "; first extra: '" + kernel.get(n) + "'" : "; first missing: '" + applied.get(n) + "'");
     }
 
-    /** The canonical rules {@code applied} makes the kernel hold, cached for the last rule set asked about. */
+    /** The rules {@code applied} makes the kernel hold (canonical per chain on demand), cached for the last rule set asked about. */
     private IptablesRules expected(RuleSet applied) {
         if (expectedOf != applied) {
-            expected = IptablesRules.parseRendered(applied.text()).withEmptyChains(jumpTargets()).canonicalised();
+            expected = applied == modelOf && model != null ? model
+                    : IptablesRules.parseRendered(applied.text()).withEmptyChains(jumpTargets());
             expectedOf = applied;
         }
         return expected;

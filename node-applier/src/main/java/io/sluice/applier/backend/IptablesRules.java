@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Sluice's chains of one iptables flavour, table by table: chain → its {@code -A} lines in order;
@@ -25,6 +26,8 @@ final class IptablesRules {
     /** table → canonical jump lines from chains not Sluice's into Sluice's (only from the kernel). */
     private final Map<String, List<String>> jumps;
     private final boolean canonical;
+    /** "table/CHAIN" → its rules in canonical form, computed when first asked for. */
+    private final Map<String, List<String>> canonicalMemo = new ConcurrentHashMap<>();
 
     private IptablesRules(Map<String, Map<String, List<String>>> tables, Map<String, List<String>> jumps, boolean canonical) {
         this.tables = tables;
@@ -135,6 +138,16 @@ final class IptablesRules {
         return chains(table).get(chain);
     }
 
+    /** The rules of table/chain in canonical form (computed once per chain), or null when the chain is absent. */
+    List<String> canonicalRules(String table, String chain) {
+        List<String> rules = rules(table, chain);
+        if (rules == null || canonical) {
+            return rules;
+        }
+        return canonicalMemo.computeIfAbsent(table + "/" + chain,
+                k -> rules.stream().map(IptablesCanonical::rule).toList());
+    }
+
     /** Jumps into Sluice's chains from chains not Sluice's, per table (only for rules read from the kernel). */
     List<String> jumps(String table) {
         return jumps.getOrDefault(table, List.of());
@@ -159,7 +172,7 @@ final class IptablesRules {
         Map<String, Map<String, List<String>>> out = new TreeMap<>();
         tables.forEach((t, cs) -> {
             Map<String, List<String>> chains = new TreeMap<>();
-            cs.forEach((c, rules) -> chains.put(c, rules.stream().map(IptablesCanonical::rule).toList()));
+            cs.keySet().forEach(c -> chains.put(c, canonicalRules(t, c)));
             out.put(t, chains);
         });
         return new IptablesRules(freeze(out), jumps, true);

@@ -126,7 +126,7 @@ public final class LogReader {
             } else if (delta.replay(event)) {
                 applied.add(event);
                 changes.add(new PollResult.Change(event.seq(),
-                        event.triggerTime() != null ? event.triggerTime() : event.observedAt()));
+                        event.triggerTime() != null ? event.triggerTime() : event.observedAt(), event.observedAt(), event.key()));
             } else {
                 skipped++;
             }

@@ -1,5 +1,6 @@
 package io.sluice.applier.consume;
 
+import io.sluice.schema.model.ObjectKey;
 import io.sluice.store.image.ClusterImage;
 import java.time.Instant;
 import java.util.List;
@@ -13,7 +14,7 @@ import java.util.List;
  * @param quarantined    records set aside
  * @param position       the consumer's position after the batch (the next offset it will read)
  * @param lag            records between the position and the end of the log, or -1 when unknown
- * @param changes        seq and trigger time of each applied event, for the network-programming latency
+ * @param changes        each applied event, in order: for change tracking, latency and lag
  */
 public record PollResult(ClusterImage image, int applied, int alreadyApplied, int quarantined, long position, long lag,
         List<Change> changes) {
@@ -25,7 +26,15 @@ public record PollResult(ClusterImage image, int applied, int alreadyApplied, in
         return applied + alreadyApplied + quarantined;
     }
 
-    /** One applied event: its seq and the time its change began (trigger time, else the watcher's observedAt). */
-    public record Change(long seq, Instant since) {
+    /**
+     * One applied event.
+     *
+     * @param seq        its seq
+     * @param since      when its change began: the trigger time, else the watcher's observedAt (for the
+     *                   network-programming latency)
+     * @param observedAt when the watcher saw it (for the lag in seconds)
+     * @param key        the object it changed
+     */
+    public record Change(long seq, Instant since, Instant observedAt, ObjectKey key) {
     }
 }

@@ -25,6 +25,8 @@ public final class HealthState {
     private long consumedSeq;
     private Instant lastSync;
     private Instant oldestUnsynced;
+    private long driftRepairs;
+    private Instant lastDriftRepair;
 
     public HealthState(String node, String cluster, Duration healthTimeout) {
         this.node = node;
@@ -65,6 +67,12 @@ public final class HealthState {
         }
     }
 
+    /** Drift between the kernel and the applied rules was found and repaired at {@code at}. */
+    public synchronized void driftRepaired(Instant at) {
+        driftRepairs++;
+        lastDriftRepair = at;
+    }
+
     public synchronized Answer healthz(Instant now) {
         boolean healthy = lastSync != null
                 && (oldestUnsynced == null || Duration.between(oldestUnsynced, now).compareTo(healthTimeout) <= 0);
@@ -75,6 +83,8 @@ public final class HealthState {
         body.put("consumedSeq", consumedSeq);
         body.put("lastSyncTime", lastSync == null ? null : lastSync.toString());
         body.put("mode", mode.wireName());
+        body.put("driftRepairs", driftRepairs);
+        body.put("lastDriftRepair", lastDriftRepair == null ? null : lastDriftRepair.toString());
         body.put("healthy", healthy);
         return new Answer(healthy ? 200 : 503, "application/json", json(body));
     }

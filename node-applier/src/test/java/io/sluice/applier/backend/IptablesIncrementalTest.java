@@ -3,6 +3,7 @@ package io.sluice.applier.backend;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.sluice.applier.render.IptablesRule;
 import io.sluice.applier.render.RuleSet;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,6 +26,17 @@ class IptablesIncrementalTest {
     private static final Pattern LIST = Pattern.compile("-t (\\w+) -S ([\\w.-]+)");
 
     static final String PREROUTING_JUMP = "-A PREROUTING -m comment --comment \"sluice service portals\" -j SLUICE-SERVICES";
+    /** The jumps of these tests (the ClusterIP skeleton's six), whatever the renderer's defaults become. */
+    static final List<IptablesJump> JUMPS = List.of(
+            new IptablesJump("nat", IptablesRule.append("PREROUTING").comment("sluice service portals").jump("SLUICE-SERVICES")),
+            new IptablesJump("nat", IptablesRule.append("OUTPUT").comment("sluice service portals").jump("SLUICE-SERVICES")),
+            new IptablesJump("nat", IptablesRule.append("POSTROUTING").comment("sluice postrouting rules").jump("SLUICE-POSTROUTING")),
+            filterJump("INPUT"), filterJump("FORWARD"), filterJump("OUTPUT"));
+
+    private static IptablesJump filterJump(String builtin) {
+        return new IptablesJump("filter", IptablesRule.append(builtin).match("conntrack", "--ctstate", "NEW")
+                .comment("sluice service portals").jump("SLUICE-SERVICES"));
+    }
 
     /** A fake kernel: its state is an iptables-save text the test sets. */
     static final class FakeKernel {
@@ -111,7 +123,7 @@ class IptablesIncrementalTest {
             "-A SLUICE-SEP-A2 -p tcp -m tcp -j DNAT --to-destination 10.244.0.2:80");
 
     private static IptablesRestoreBackend backend(FakeKernel k) {
-        return new IptablesRestoreBackend(k.exec, List.of(), "iptables-restore", Duration.ofSeconds(5));
+        return new IptablesRestoreBackend(k.exec, List.of(), "iptables-restore", Duration.ofSeconds(5), JUMPS);
     }
 
     /** The kernel after a restore: the save text with the rule set's SLUICE part and all the jumps. */
