@@ -442,7 +442,7 @@ public final class RuleSyncer {
                 return;
             }
             if (kernelRules == null) {
-                scheduleCheck(kind, interval(kind).isZero() ? config.driftCanaryInterval() : interval(kind));
+                rescheduleCheck(kind, interval(kind)); // nothing (known to be) applied yet: look again later
                 return;
             }
             if (runner.running() || runner.pending()) {
@@ -465,7 +465,7 @@ public final class RuleSyncer {
     private synchronized void checked(DriftCheck kind, CheckOutcome o, Throwable error) {
         checkRunning.remove(kind);
         checkEnd.put(kind, nanoTime.getAsLong());
-        Duration interval = interval(kind).isZero() ? Duration.ZERO : interval(kind);
+        Duration interval = interval(kind);
         if (error != null) {
             log.warn(appliedSeq, "{} drift check failed: {}; trying again in {} ms", kind.wireName(), error.getMessage(),
                     nextCheckDelay(kind, interval).toMillis());

@@ -346,8 +346,14 @@ public final class IptablesRestoreBackend implements RuleBackend {
         }
     }
 
-    /** Lists chains ("table/CHAIN") with {@code iptables -w -t T -S C}, all in one shell, one process. */
+    /**
+     * Lists chains ("table/CHAIN"), all in one shell, one process: {@code iptables -w -t T -S C} per
+     * chain, which on iptables-nft reads only that chain; the legacy flavour reads a whole table
+     * for any listing, so there one {@code iptables-legacy-save -t T} per table is cheaper.
+     */
     Map<String, Listing> list(List<String> qualified) throws ApplyException {
+        boolean perTable = restoreBinary.contains("-legacy");
+        Set<String> tables = new LinkedHashSet<>();
         StringBuilder script = new StringBuilder();
         for (String q : qualified) {
             String table = q.substring(0, q.indexOf('/'));
@@ -355,18 +361,33 @@ public final class IptablesRestoreBackend implements RuleBackend {
             if (!table.matches("[a-z]+") || !chain.matches("[A-Za-z0-9_.-]+")) {
                 throw new IllegalArgumentException("chain '" + q + "' is not a plain table/CHAIN name");
             }
-            script.append("echo '#sluice-chain ").append(q).append("'; ")
-                    .append(iptablesBinary).append(" -w -t ").append(table).append(" -S ").append(chain)
-                    .append(" 2>/dev/null; echo \"#sluice-rc $?\"; ");
+            if (!perTable) {
+                script.append("echo '#sluice-chain ").append(q).append("'; ")
+                        .append(iptablesBinary).append(" -w -t ").append(table).append(" -S ").append(chain)
+                        .append(" 2>/dev/null; echo \"#sluice-rc $?\"; ");
+            } else if (tables.add(table)) {
+                script.append("echo '#sluice-table ").append(table).append("'; ")
+                        .append(saveBinary).append(" -t ").append(table).append(" 2>/dev/null; ");
+            }
         }
         Exec.Result r = run(List.of("sh", "-c", script.toString()), null);
         if (!r.ok()) {
             throw new ApplyException(describe() + ": cannot list chains " + qualified + ": " + r.describe());
         }
+        Map<String, Listing> out = perTable ? fromSaves(r.stdout(), qualified) : fromListings(r.stdout());
+        for (String q : qualified) {
+            if (!out.containsKey(q)) {
+                throw new ApplyException(describe() + ": listing chains gave no answer for " + q + ": " + r.stdout());
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, Listing> fromListings(String stdout) {
         Map<String, Listing> out = new LinkedHashMap<>();
         String current = null;
         List<String> rules = new ArrayList<>();
-        for (String line : r.stdout().lines().toList()) {
+        for (String line : stdout.lines().toList()) {
             if (line.startsWith("#sluice-chain ")) {
                 current = line.substring("#sluice-chain ".length()).strip();
                 rules = new ArrayList<>();
@@ -377,10 +398,33 @@ public final class IptablesRestoreBackend implements RuleBackend {
                 rules.add(IptablesCanonical.rule(line));
             }
         }
-        for (String q : qualified) {
-            if (!out.containsKey(q)) {
-                throw new ApplyException(describe() + ": listing chains gave no answer for " + q + ": " + r.stdout());
+        return out;
+    }
+
+    /** The asked-for chains out of per-table saves: declared chains exist, their -A lines are their rules. */
+    private static Map<String, Listing> fromSaves(String stdout, List<String> qualified) {
+        Set<String> wanted = new LinkedHashSet<>(qualified);
+        Map<String, List<String>> rules = new LinkedHashMap<>();
+        String table = null;
+        for (String line : stdout.lines().toList()) {
+            if (line.startsWith("*")) {
+                table = line.substring(1).strip();
+            } else if (table != null && line.startsWith(":")) {
+                String q = table + "/" + line.substring(1).split("\\s+")[0];
+                if (wanted.contains(q)) {
+                    rules.put(q, new ArrayList<>());
+                }
+            } else if (table != null && line.startsWith("-A ")) {
+                List<String> list = rules.get(table + "/" + line.substring(3).split("\\s+", 2)[0]);
+                if (list != null) {
+                    list.add(IptablesCanonical.rule(line));
+                }
             }
+        }
+        Map<String, Listing> out = new LinkedHashMap<>();
+        for (String q : qualified) {
+            List<String> r = rules.get(q);
+            out.put(q, new Listing(r != null, r == null ? List.of() : List.copyOf(r)));
         }
         return out;
     }
