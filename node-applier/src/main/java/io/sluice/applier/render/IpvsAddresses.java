@@ -87,53 +87,13 @@ public final class IpvsAddresses {
         return (c.indexOf(':') >= 0 ? "[" + c + "]" : c) + ":" + port;
     }
 
-    /** The address as 4 or 16 bytes. */
+    /** The address as 4 or 16 bytes (the shared parser of {@link IpAddresses}). */
     static byte[] bytes(String ip) {
-        IpFamily f = family(ip).orElseThrow(() -> new IllegalArgumentException("'" + ip + "' is not an IP address"));
-        return f == IpFamily.IPV4 ? parse4(ip) : parse6(ip);
-    }
-
-    private static byte[] parse4(String ip) {
-        String[] parts = ip.split("\\.");
-        byte[] out = new byte[4];
-        for (int i = 0; i < 4; i++) {
-            out[i] = (byte) Integer.parseInt(parts[i]);
+        byte[] b = IpAddresses.bytes(ip);
+        if (b == null) {
+            throw new IllegalArgumentException("'" + ip + "' is not an IP address");
         }
-        return out;
-    }
-
-    private static byte[] parse6(String ip) {
-        String text = ip;
-        int lastColon = text.lastIndexOf(':');
-        if (text.indexOf('.', lastColon) > 0) { // embedded IPv4 tail, e.g. ::ffff:192.0.2.1
-            byte[] v4 = parse4(text.substring(lastColon + 1));
-            text = text.substring(0, lastColon + 1) + Integer.toHexString(((v4[0] & 0xff) << 8) | (v4[1] & 0xff))
-                    + ":" + Integer.toHexString(((v4[2] & 0xff) << 8) | (v4[3] & 0xff));
-        }
-        int gap = text.indexOf("::");
-        int[] head = words(gap < 0 ? text : text.substring(0, gap));
-        int[] tail = words(gap < 0 ? "" : text.substring(gap + 2));
-        int[] all = new int[8];
-        System.arraycopy(head, 0, all, 0, head.length);
-        System.arraycopy(tail, 0, all, 8 - tail.length, tail.length);
-        byte[] out = new byte[16];
-        for (int i = 0; i < 8; i++) {
-            out[2 * i] = (byte) (all[i] >> 8);
-            out[2 * i + 1] = (byte) all[i];
-        }
-        return out;
-    }
-
-    private static int[] words(String s) {
-        if (s.isEmpty()) {
-            return new int[0];
-        }
-        String[] parts = s.split(":");
-        int[] out = new int[parts.length];
-        for (int i = 0; i < parts.length; i++) {
-            out[i] = Integer.parseInt(parts[i], 16);
-        }
-        return out;
+        return b;
     }
 
     private static String format4(byte[] b) {
