@@ -32,6 +32,15 @@ import java.util.TreeSet;
  * timeout. Not thread-safe: one sync worker calls it.
  */
 public final class IptablesRestoreBackend implements RuleBackend {
+    /**
+     * The rendered text as standalone {@code iptables-restore} input: what an apply installs,
+     * including the jumps from the built-in chains, for a node with no Sluice rules
+     * ({@code sluice render} prints this).
+     */
+    public static String standaloneInput(String renderedText, List<IptablesJump> jumps) {
+        return RestoreInput.withJumps(renderedText, jumps);
+    }
+
     public static final String DEFAULT_BINARY = "iptables-restore";
     public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(2);
     private static final String PREFIX = "SLUICE-";

@@ -44,6 +44,34 @@ final class RestoreInput {
         return out.toString();
     }
 
+    /**
+     * Input that gives an empty node everything the backend would install: the rendered tables plus
+     * the jumps from the built-in chains (which the backend keeps outside its restore input and
+     * inserts with {@code iptables -I}) as {@code -I} lines in the backend's order, and an empty
+     * declaration of any jump target the text does not declare. Works with plain
+     * {@code iptables-restore} and with {@code --noflush}.
+     */
+    static String withJumps(String text, List<IptablesJump> jumps) {
+        Map<String, List<String>> sections = sections(text);
+        Map<String, List<IptablesJump>> byTable = new LinkedHashMap<>();
+        jumps.forEach(j -> byTable.computeIfAbsent(j.table(), t -> new ArrayList<>()).add(j));
+        byTable.forEach((table, tableJumps) -> {
+            List<String> lines = sections.computeIfAbsent(table, t -> new ArrayList<>(List.of("*" + t, "COMMIT")));
+            Set<String> declared = declaredChains(lines);
+            Set<String> missing = new TreeSet<>();
+            tableJumps.forEach(j -> {
+                if (!declared.contains(j.rule().target())) {
+                    missing.add(j.rule().target());
+                }
+            });
+            lines.addAll(lastDeclarationIndex(lines) + 1, missing.stream().map(c -> ":" + c + " - [0:0]").toList());
+            lines.addAll(lines.lastIndexOf("COMMIT"), tableJumps.stream().map(j -> "-I" + j.rule().render().substring(2)).toList());
+        });
+        StringBuilder out = new StringBuilder();
+        sections.values().forEach(lines -> lines.forEach(l -> out.append(l).append('\n')));
+        return out.toString();
+    }
+
     /** The text split into tables, in their order; comment and blank lines dropped. */
     private static Map<String, List<String>> sections(String text) {
         Map<String, List<String>> sections = new LinkedHashMap<>();
