@@ -49,6 +49,17 @@ public interface Exec {
         }
     }
 
+    /** Where commands behind {@code prefix} run, for log lines: "on the host", "in netns NS" or "via …". */
+    static String where(List<String> prefix) {
+        if (prefix.isEmpty()) {
+            return "on the host";
+        }
+        if (prefix.size() == 4 && prefix.subList(0, 3).equals(List.of("ip", "netns", "exec"))) {
+            return "in netns " + prefix.get(3);
+        }
+        return "via " + String.join(" ", prefix);
+    }
+
     /** Processes of this machine, through {@link ProcessBuilder}. */
     static Exec system() {
         return SystemExec.INSTANCE;

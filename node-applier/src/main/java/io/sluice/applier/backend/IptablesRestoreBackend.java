@@ -462,15 +462,7 @@ public final class IptablesRestoreBackend implements RuleBackend {
 
     @Override
     public String describe() {
-        String where;
-        if (prefix.isEmpty()) {
-            where = "on the host";
-        } else if (prefix.size() == 4 && prefix.subList(0, 3).equals(List.of("ip", "netns", "exec"))) {
-            where = "in netns " + prefix.get(3);
-        } else {
-            where = "via " + String.join(" ", prefix);
-        }
-        return "iptables (" + restoreBinary + ") " + where;
+        return "iptables (" + restoreBinary + ") " + Exec.where(prefix);
     }
 
     /** SLUICE- chains the kernel holds now, as "table/CHAIN", read from iptables-save. */

@@ -178,15 +178,7 @@ public final class IpvsBackend implements RuleBackend {
 
     @Override
     public String describe() {
-        String where;
-        if (prefix.isEmpty()) {
-            where = "on the host";
-        } else if (prefix.size() == 4 && prefix.subList(0, 3).equals(List.of("ip", "netns", "exec"))) {
-            where = "in netns " + prefix.get(3);
-        } else {
-            where = "via " + String.join(" ", prefix);
-        }
-        return "ipvs (" + family.name().toLowerCase(Locale.ROOT) + ") " + where;
+        return "ipvs (" + family.name().toLowerCase(Locale.ROOT) + ") " + Exec.where(prefix);
     }
 
     private IpvsParts parts(RuleSet rules) throws ApplyException {

@@ -109,15 +109,7 @@ public final class NftablesBackend implements RuleBackend {
 
     @Override
     public String describe() {
-        String where;
-        if (prefix.isEmpty()) {
-            where = "on the host";
-        } else if (prefix.size() == 4 && prefix.subList(0, 3).equals(List.of("ip", "netns", "exec"))) {
-            where = "in netns " + prefix.get(3);
-        } else {
-            where = "via " + String.join(" ", prefix);
-        }
-        return "nftables (" + binary + ") " + where;
+        return "nftables (" + binary + ") " + Exec.where(prefix);
     }
 
     private void run(String script, String what) throws ApplyException {
