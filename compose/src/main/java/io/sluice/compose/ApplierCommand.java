@@ -21,7 +21,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -102,9 +101,7 @@ final class ApplierCommand implements Callable<Integer> {
             vertx.deployVerticle(applier).await(60, TimeUnit.SECONDS);
             System.out.printf("node-applier %s up (%s): health http://127.0.0.1:%d/healthz metrics http://127.0.0.1:%d/metrics (%s)%n",
                     setup.config().nodeName(), setup.support().describe(), applier.healthPort(), applier.metricsPort(), backend.describe());
-            CountDownLatch stop = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
-            stop.await();
+            SluiceCli.runUntilShutdown(() -> vertx.close().await(30, TimeUnit.SECONDS));
         } finally {
             vertx.close().await(30, TimeUnit.SECONDS);
         }

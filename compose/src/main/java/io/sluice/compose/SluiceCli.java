@@ -1,5 +1,6 @@
 package io.sluice.compose;
 
+import java.util.concurrent.CountDownLatch;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -17,6 +18,25 @@ public final class SluiceCli {
         SLF4JBridgeHandler.removeHandlersForRootLogger();
         SLF4JBridgeHandler.install();
         System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * Blocks until the JVM is asked to stop (Ctrl-C, SIGTERM) and closes {@code running} inside the
+     * shutdown hook: once the hooks return the JVM halts without waiting for the main thread, so
+     * closing there is the only way the close is sure to run.
+     */
+    static void runUntilShutdown(AutoCloseable running) throws InterruptedException {
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                running.close();
+            } catch (Exception e) {
+                System.err.println("sluice: stopping failed: " + e);
+            } finally {
+                stopped.countDown();
+            }
+        }, "sluice-shutdown"));
+        stopped.await();
     }
 
     public static CommandLine commandLine() {

@@ -9,7 +9,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -53,13 +52,8 @@ final class UpCommand implements Callable<Integer> {
                 boolean ok = new Demo(stack, out).run().stream().allMatch(Demo.Step::passed);
                 return ok ? 0 : 1;
             }
-            CountDownLatch stop = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                stop.countDown();
-                stack.close();
-            }));
             out.println("\nRunning. Ctrl-C stops everything and removes the lab.");
-            stop.await();
+            SluiceCli.runUntilShutdown(stack);
             return 0;
         }
     }

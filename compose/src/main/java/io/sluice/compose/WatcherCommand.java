@@ -6,7 +6,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.watcher.ClusterWatcher;
 import io.sluice.watcher.WatcherConfig;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -31,9 +30,10 @@ final class WatcherCommand implements Callable<Integer> {
         try (KubernetesClient client = new KubernetesClientBuilder().build();
              ClusterWatcher watcher = new ClusterWatcher(client, WatcherConfig.of(cluster, bootstrapServers).withTopic(t), new SimpleMeterRegistry())) {
             watcher.start();
-            CountDownLatch stop = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
-            stop.await();
+            SluiceCli.runUntilShutdown(() -> {
+                watcher.close();
+                client.close();
+            });
         }
         return 0;
     }
