@@ -10,7 +10,8 @@ import java.util.Objects;
  *
  * @param seq        seq of the image that was applied
  * @param appliedAt  when the backend returned
- * @param ruleDigest SHA-256 of the rule text ({@code Digests.ruleDigest}), for drift checks
+ * @param ruleDigest {@link io.sluice.applier.render.RuleSet#fingerprint()} of the rules applied: for iptables
+ *                   the per-chain sum {@code chains-fnv64:…}, else {@code sha256:} of the rule text
  * @param duration   render plus apply
  * @param kind       full or partial, as the backend did it
  */

@@ -19,7 +19,6 @@ import io.sluice.applier.sync.BoundedFrequencyRunner.Trigger;
 import io.sluice.applier.sync.ChangeTracker;
 import io.sluice.applier.sync.DriftGuard;
 import io.sluice.schema.model.ObjectKey;
-import io.sluice.store.Digests;
 import io.sluice.store.image.ClusterImage;
 import java.time.Clock;
 import java.time.Duration;
@@ -33,7 +32,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -333,7 +331,12 @@ public final class RuleSyncer {
     private Outcome renderAndApply(Plan plan) throws SyncFailure {
         long t0 = nanoTime.getAsLong();
         try {
-            RuleSet rules = renderer.render(plan.image(), plan.context(), config.renderOptions());
+            RuleSet previous = kernelRules;
+            // PARTIAL: only the Services the tracker names are rendered again, the rest is shared with
+            // what the kernel holds. FULL renders everything (the tracker may have been cleared).
+            RuleSet rules = plan.kind() == SyncKind.PARTIAL && previous != null
+                    ? renderer.render(plan.image(), plan.context(), config.renderOptions(), previous, plan.services())
+                    : renderer.render(plan.image(), plan.context(), config.renderOptions());
             kernelRules = null; // unknown until the apply returns
             ApplyReport report = backend.apply(rules, plan.kind(), plan.services());
             kernelRules = rules;
@@ -362,14 +365,14 @@ public final class RuleSyncer {
     private void synced(Plan plan, Outcome o) {
         long seq = plan.image().seq();
         SyncKind done = o.report().kind();
-        AppliedSync applied = new AppliedSync(seq, o.at(), Digests.ruleDigest(o.rules().text()), o.took(), done);
+        AppliedSync applied = new AppliedSync(seq, o.at(), o.rules().fingerprint(), o.took(), done);
         synchronized (this) {
             appliedSeq = seq;
             everSynced = true;
             lastContext = plan.context();
             metrics.syncSucceeded(seq, done.wireName(), o.took(), o.at());
             if (isIptables(o.rules())) {
-                metrics.iptablesRules(rulesPerTable(o.rules()));
+                metrics.iptablesRules(o.rules().rulesPerTable());
                 metrics.iptablesRulesWritten(o.report().rulesWritten());
             }
             health.synced(seq, o.at());
@@ -559,21 +562,6 @@ public final class RuleSyncer {
 
     private static boolean isIptables(RuleSet rules) {
         return "iptables".equals(rules.mode());
-    }
-
-    /** {@code -A} lines per {@code *table} of an iptables rule text. */
-    static Map<String, Integer> rulesPerTable(RuleSet rules) {
-        Map<String, Integer> out = new TreeMap<>();
-        String table = null;
-        for (String line : rules.lines()) {
-            if (line.startsWith("*")) {
-                table = line.substring(1).strip();
-                out.putIfAbsent(table, 0);
-            } else if (table != null && line.startsWith("-A ")) {
-                out.merge(table, 1, Integer::sum);
-            }
-        }
-        return out;
     }
 
     private static Throwable unwrap(Throwable e) {

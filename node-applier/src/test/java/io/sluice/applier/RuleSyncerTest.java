@@ -396,6 +396,6 @@ class RuleSyncerTest {
     void iptablesRuleCountsPerTable() {
         RuleSet rules = new RuleSet("iptables", "*filter\n:SLUICE-SERVICES - [0:0]\n-A SLUICE-SERVICES -j RETURN\nCOMMIT\n"
                 + "*nat\n:A - [0:0]\n-A A -j RETURN\n-A A -j RETURN\nCOMMIT\n", Set.of(), 0, 0);
-        assertThat(RuleSyncer.rulesPerTable(rules)).containsEntry("filter", 1).containsEntry("nat", 2);
+        assertThat(rules.rulesPerTable()).containsEntry("filter", 1).containsEntry("nat", 2);
     }
 }

@@ -69,8 +69,8 @@ final class IptablesDelta {
             Map<String, List<String>> have = kernel.chains(table);
             Map<String, List<String>> want = wanted.chains(table);
             List<String> declare = new ArrayList<>();
-            List<String> body = new ArrayList<>();
-            List<String> edits = new ArrayList<>();
+            Map<String, List<String>> body = new TreeMap<>(); // sorted: the input does not depend on map order
+            Map<String, List<String>> edits = new TreeMap<>();
             List<String> remove = new ArrayList<>();
             int rules = 0;
             for (Map.Entry<String, List<String>> e : want.entrySet()) {
@@ -84,11 +84,11 @@ final class IptablesDelta {
                 List<String> chainEdits = current == null || canonical ? null : edits(chain, current, target);
                 if (chainEdits != null) {
                     edited.add(table + "/" + chain);
-                    edits.addAll(chainEdits);
+                    edits.put(chain, chainEdits);
                     rules += (int) chainEdits.stream().filter(l -> l.startsWith("-I ")).count();
                 } else {
                     declare.add(chain);
-                    body.addAll(target);
+                    body.put(chain, target);
                     rules += target.size();
                 }
             }
@@ -105,8 +105,8 @@ final class IptablesDelta {
             rulesWritten.put(table, rules);
             input.append('*').append(table).append('\n');
             declare.stream().sorted().forEach(c -> input.append(':').append(c).append(" - [0:0]\n"));
-            body.forEach(l -> input.append(l).append('\n'));
-            edits.forEach(l -> input.append(l).append('\n'));
+            body.values().forEach(ls -> ls.forEach(l -> input.append(l).append('\n')));
+            edits.values().forEach(ls -> ls.forEach(l -> input.append(l).append('\n')));
             remove.stream().sorted().forEach(c -> input.append("-X ").append(c).append('\n'));
             input.append("COMMIT\n");
         }

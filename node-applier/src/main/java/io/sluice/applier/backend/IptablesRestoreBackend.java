@@ -1,5 +1,6 @@
 package io.sluice.applier.backend;
 
+import io.sluice.applier.render.IptablesChains;
 import io.sluice.applier.render.IptablesRenderer;
 import io.sluice.applier.render.RuleSet;
 import io.sluice.schema.model.IpFamily;
@@ -117,10 +118,12 @@ public final class IptablesRestoreBackend implements RuleBackend {
         if (!IptablesRenderer.MODE.equals(rules.mode())) {
             throw new ApplyException(describe() + " cannot apply a rule set of mode " + rules.mode());
         }
+        IptablesRules kept = model;
         model = null; // this path does not keep the model
         Set<String> wanted = new TreeSet<>(rules.chains());
         jumps.forEach(j -> wanted.add(j.qualifiedTarget()));
-        Set<String> stale = new TreeSet<>(installed != null ? installed : installedChains());
+        Set<String> stale = new TreeSet<>(installed != null ? installed
+                : kept != null ? kept.qualifiedChains() : installedChains());
         stale.removeAll(wanted);
         Set<String> missing = new TreeSet<>(wanted);
         missing.removeAll(rules.chains());
@@ -153,7 +156,7 @@ public final class IptablesRestoreBackend implements RuleBackend {
         }
         IptablesRules wanted;
         try {
-            wanted = IptablesRules.parseRendered(rules.text()).withEmptyChains(jumpTargets());
+            wanted = wanted(rules);
         } catch (IllegalArgumentException e) {
             throw new ApplyException(describe() + ": malformed rule text: " + e.getMessage(), e);
         }
@@ -174,7 +177,7 @@ public final class IptablesRestoreBackend implements RuleBackend {
         }
         model = wanted;
         modelOf = rules;
-        installed = wanted.qualifiedChains();
+        installed = null; // the model says which chains are installed (listing 60,000 of them per sync costs)
         return new ApplyReport(done, plan.written(), plan.deleted(), plan.rulesWritten(), plan.input().length());
     }
 
@@ -275,11 +278,17 @@ public final class IptablesRestoreBackend implements RuleBackend {
     /** The rules {@code applied} makes the kernel hold (canonical per chain on demand), cached for the last rule set asked about. */
     private IptablesRules expected(RuleSet applied) {
         if (expectedOf != applied) {
-            expected = applied == modelOf && model != null ? model
-                    : IptablesRules.parseRendered(applied.text()).withEmptyChains(jumpTargets());
+            expected = applied == modelOf && model != null ? model : wanted(applied);
             expectedOf = applied;
         }
         return expected;
+    }
+
+    /** The renderer's model when the rule set has one (nothing parsed), else its text parsed; plus the jump targets. */
+    private IptablesRules wanted(RuleSet rules) {
+        IptablesRules r = rules.structure(IptablesChains.class).map(IptablesRules::of)
+                .orElseGet(() -> IptablesRules.parseRendered(rules.text()));
+        return r.withEmptyChains(jumpTargets());
     }
 
     private Map<String, List<String>> expectedJumps() {

@@ -1,5 +1,6 @@
 package io.sluice.applier.backend;
 
+import io.sluice.applier.render.IptablesChains;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -37,6 +38,15 @@ final class IptablesRules {
 
     static IptablesRules empty() {
         return new IptablesRules(Map.of(), Map.of(), false);
+    }
+
+    /**
+     * The renderer's model as it stands, not copied: its (unsorted) chain maps and line lists are
+     * shared, so comparing this with the model of the previous sync finds unchanged chains by
+     * reference.
+     */
+    static IptablesRules of(IptablesChains chains) {
+        return new IptablesRules(chains.tables(), Map.of(), false);
     }
 
     /** Rendered restore input: every chain declared, rules grouped by chain, each table ending in COMMIT. */
@@ -128,7 +138,7 @@ final class IptablesRules {
         return tables.keySet();
     }
 
-    /** Chains of one table, sorted; empty when the table has none. */
+    /** Chains of one table (sorted, except for a model from {@link #of(IptablesChains)}); empty when the table has none. */
     Map<String, List<String>> chains(String table) {
         return tables.getOrDefault(table, Map.of());
     }
@@ -180,6 +190,9 @@ final class IptablesRules {
 
     /** The same rules plus empty chains for the "table/CHAIN"s given that it lacks. */
     IptablesRules withEmptyChains(Set<String> qualified) {
+        if (qualified.stream().allMatch(q -> rules(q.substring(0, q.indexOf('/')), q.substring(q.indexOf('/') + 1)) != null)) {
+            return this;
+        }
         Map<String, Map<String, List<String>>> out = new TreeMap<>();
         tables.forEach((t, cs) -> out.put(t, new TreeMap<>(cs)));
         RestoreInput.byTable(qualified).forEach((t, cs) -> {

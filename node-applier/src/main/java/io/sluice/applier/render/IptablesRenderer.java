@@ -9,13 +9,15 @@ import static io.sluice.applier.render.IptablesChainNames.PROXY_FIREWALL;
 import static io.sluice.applier.render.IptablesChainNames.SERVICES;
 
 import io.sluice.schema.model.IpFamily;
+import io.sluice.schema.model.ObjectKey;
 import io.sluice.store.image.ClusterImage;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
-import java.util.HashSet;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * Renders kube-proxy's iptables mode (pkg/proxy/iptables/proxier.go, syncProxyRules) for one IP
@@ -34,12 +36,70 @@ public final class IptablesRenderer implements RuleRenderer {
 
     @Override
     public RuleSet render(ClusterImage image, NodeContext node, RenderOptions options) {
-        Tables t = new Tables(new IptablesTable(FILTER), new IptablesTable(NAT));
-        writeBaseChains(t, options);
-        Set<String> services = new HashSet<>();
-        int endpointChains = 0;
-        for (ResolvedServicePort sp : ServicePortResolver.resolve(image, options.family())) {
-            services.add(sp.name().namespace() + "/" + sp.name().name());
+        return render(image, node, options, null, Set.of());
+    }
+
+    /**
+     * Renders only the Services in {@code changedServices} when {@code previous} is a rule set this
+     * renderer made for the same node and options, sharing every other chain with it; otherwise
+     * renders everything. Either way the result equals a full render of {@code image} provided
+     * {@code changedServices} names every Service whose objects (Service or EndpointSlices) differ
+     * between {@code previous}'s image and this one.
+     */
+    @Override
+    public RuleSet render(ClusterImage image, NodeContext node, RenderOptions options, RuleSet previous,
+            Set<ObjectKey> changedServices) {
+        IptablesChains before = previous == null ? null
+                : previous.structure(IptablesChains.class).filter(c -> c.renderedFor(node, options)).orElse(null);
+        IptablesChains chains;
+        FragmentWriter writer = new FragmentWriter(node, options);
+        if (before == null) {
+            List<IptablesChains.Fragment> fragments = new ArrayList<>();
+            for (ResolvedServicePort sp : ServicePortResolver.resolve(image, options.family())) {
+                fragments.add(writer.fragment(sp));
+            }
+            Tables base = baseTables(node, options);
+            chains = IptablesChains.of(node, options, writer.head(base), writer.tail(base), fragments);
+        } else {
+            List<IptablesChains.Fragment> fragments = new ArrayList<>();
+            for (ObjectKey service : changedServices) {
+                for (ResolvedServicePort sp : ServicePortResolver.resolveService(image, service, options.family())) {
+                    fragments.add(writer.fragment(sp));
+                }
+            }
+            chains = before.with(changedServices, fragments);
+        }
+        IptablesChains c = chains;
+        return RuleSet.structured(MODE, c, c::text, c::qualifiedChains, c.serviceCount(), c.endpointChains());
+    }
+
+    /** The node-wide rules: base chains first, the NodePort dispatch and FORWARD rules last. */
+    private static Tables baseTables(NodeContext node, RenderOptions options) {
+        Tables head = new Tables(new IptablesTable(FILTER), new IptablesTable(NAT));
+        writeBaseChains(head, options);
+        Tables tail = new Tables(new IptablesTable(FILTER), new IptablesTable(NAT));
+        writeBaseChains(tail, options);
+        tail.filter.chainMap().values().forEach(List::clear);
+        tail.nat.chainMap().values().forEach(List::clear);
+        writeNodePortsDispatch(tail.nat, node, options);
+        writeForwardRules(tail.filter, options);
+        return new Tables(head.filter, head.nat, tail);
+    }
+
+    /** Writes Service ports into fragments, one line string per rule. */
+    private static final class FragmentWriter {
+        private final NodeContext node;
+        private final RenderOptions options;
+        private final StringBuilder line = new StringBuilder(256);
+
+        FragmentWriter(NodeContext node, RenderOptions options) {
+            this.node = node;
+            this.options = options;
+        }
+
+        IptablesChains.Fragment fragment(ResolvedServicePort sp) {
+            Tables t = new Tables(new IptablesTable(FILTER), new IptablesTable(NAT));
+            declareSharedChains(t);
             Plan plan = Plan.of(sp, EndpointSelection.categorize(sp, node));
             writeClusterIp(t, plan);
             writeExternalIps(t, plan);
@@ -50,20 +110,68 @@ public final class IptablesRenderer implements RuleRenderer {
             writeExternalChain(t.nat, plan, options);
             writeFirewallChain(t.nat, plan, node, options);
             writePolicyChains(t.nat, plan);
-            endpointChains += writeEndpointChains(t.nat, plan);
+            int endpointChains = writeEndpointChains(t.nat, plan);
+            Map<String, Map<String, List<String>>> owned = new HashMap<>();
+            Map<String, Map<String, List<String>>> shared = new HashMap<>();
+            for (IptablesTable table : List.of(t.filter, t.nat)) {
+                Set<String> sharedNames = table == t.filter ? FILTER_SHARED : NAT_SHARED;
+                table.chainMap().forEach((chain, rules) -> {
+                    if (sharedNames.contains(chain)) {
+                        if (!rules.isEmpty()) {
+                            shared.computeIfAbsent(table.name(), x -> new HashMap<>()).put(chain, lines(rules));
+                        }
+                    } else {
+                        owned.computeIfAbsent(table.name(), x -> new HashMap<>()).put(chain, lines(rules));
+                    }
+                });
+            }
+            return new IptablesChains.Fragment(new IptablesChains.PortKey(sp.name(), sp.protocol()),
+                    ObjectKey.service(sp.name().namespace(), sp.name().name()), owned, shared, endpointChains);
         }
-        writeNodePortsDispatch(t.nat, node, options);
-        writeForwardRules(t.filter, options);
-        // Sized up front: at 10,000 Services the text is ~25 MB, and regrowing it costs a tenth of the render.
-        StringBuilder text = new StringBuilder(4096 + 192 * (t.filter.ruleCount() + t.nat.ruleCount()));
-        t.filter.renderTo(text);
-        t.nat.renderTo(text);
-        Set<String> chains = new TreeSet<>(t.filter.qualifiedChains());
-        chains.addAll(t.nat.qualifiedChains());
-        return new RuleSet(MODE, text.toString(), chains, services.size(), endpointChains);
+
+        Map<String, Map<String, List<String>>> head(Tables base) {
+            return linesOf(base);
+        }
+
+        Map<String, Map<String, List<String>>> tail(Tables base) {
+            return linesOf(base.tail());
+        }
+
+        private Map<String, Map<String, List<String>>> linesOf(Tables t) {
+            Map<String, Map<String, List<String>>> out = new HashMap<>();
+            for (IptablesTable table : List.of(t.filter, t.nat)) {
+                Map<String, List<String>> cs = new HashMap<>();
+                table.chainMap().forEach((chain, rules) -> cs.put(chain, lines(rules)));
+                out.put(table.name(), cs);
+            }
+            return out;
+        }
+
+        private List<String> lines(List<IptablesRule> rules) {
+            String[] out = new String[rules.size()];
+            for (int i = 0; i < out.length; i++) {
+                line.setLength(0);
+                rules.get(i).renderTo(line);
+                out[i] = line.toString();
+            }
+            return List.of(out);
+        }
     }
 
-    private record Tables(IptablesTable filter, IptablesTable nat) {
+    /** Chains every Service port may add rules to: the node-wide ones {@link #writeBaseChains} declares. */
+    private static final Set<String> FILTER_SHARED = Set.of(SERVICES, EXTERNAL_SERVICES, FORWARD, NODEPORTS, PROXY_FIREWALL);
+    private static final Set<String> NAT_SHARED = Set.of(SERVICES, NODEPORTS, MARK_MASQ, POSTROUTING);
+
+    private static void declareSharedChains(Tables t) {
+        FILTER_SHARED.forEach(t.filter::declare);
+        NAT_SHARED.forEach(t.nat::declare);
+    }
+
+    /** The two tables; {@code tail} only for the node-wide rules that come after every Service's. */
+    private record Tables(IptablesTable filter, IptablesTable nat, Tables tail) {
+        Tables(IptablesTable filter, IptablesTable nat) {
+            this(filter, nat, null);
+        }
     }
 
     /**

@@ -46,6 +46,11 @@ public final class IptablesTable {
         return sortedChains().stream().map(c -> name + "/" + c).toList();
     }
 
+    /** Chain → its rules in the order added, unsorted (a live view: do not change it). */
+    Map<String, List<IptablesRule>> chainMap() {
+        return chains;
+    }
+
     public int ruleCount() {
         return chains.values().stream().mapToInt(List::size).sum();
     }

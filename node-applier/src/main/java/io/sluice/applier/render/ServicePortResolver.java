@@ -5,6 +5,7 @@ import io.sluice.schema.model.Endpoint;
 import io.sluice.schema.model.EndpointPort;
 import io.sluice.schema.model.EndpointSlice;
 import io.sluice.schema.model.IpFamily;
+import io.sluice.schema.model.ObjectKey;
 import io.sluice.schema.model.Service;
 import io.sluice.schema.model.ServicePort;
 import io.sluice.schema.model.ServiceType;
@@ -48,20 +49,41 @@ public final class ServicePortResolver {
     public static List<ResolvedServicePort> resolve(ClusterImage image, IpFamily family) {
         List<ResolvedServicePort> out = new ArrayList<>();
         for (Service svc : image.services()) {
-            if (svc.ignoredByProxy()) {
-                continue;
-            }
-            Optional<String> vip = svc.clusterIPs().stream().filter(ip -> IpAddresses.isAddress(ip, family)).findFirst();
-            if (vip.isEmpty()) {
-                continue;
-            }
-            List<EndpointSlice> slices = image.slicesFor(svc.key());
-            for (ServicePort sp : svc.ports()) {
-                out.add(resolvePort(svc, sp, vip.get(), family, endpointsFor(sp, slices, family)));
-            }
+            resolveInto(image, svc, family, out);
         }
-        out.sort(Comparator.comparing(ResolvedServicePort::name).thenComparing(ResolvedServicePort::protocol));
+        out.sort(ORDER);
         return out;
+    }
+
+    /** The order of {@link #resolve(ClusterImage, IpFamily)}: {@code ns/name:port}, then protocol. */
+    public static final Comparator<ResolvedServicePort> ORDER =
+            Comparator.comparing(ResolvedServicePort::name).thenComparing(ResolvedServicePort::protocol);
+
+    /**
+     * The Service ports of one Service in {@code family}, in {@link #ORDER}: exactly the ones
+     * {@link #resolve(ClusterImage, IpFamily)} gives for it; empty when the image lacks the Service
+     * or a proxy ignores it. What incremental renders use for the Services that changed.
+     */
+    public static List<ResolvedServicePort> resolveService(ClusterImage image, ObjectKey serviceKey, IpFamily family) {
+        List<ResolvedServicePort> out = new ArrayList<>();
+        image.get(serviceKey).filter(Service.class::isInstance).map(Service.class::cast)
+                .ifPresent(svc -> resolveInto(image, svc, family, out));
+        out.sort(ORDER);
+        return out;
+    }
+
+    private static void resolveInto(ClusterImage image, Service svc, IpFamily family, List<ResolvedServicePort> out) {
+        if (svc.ignoredByProxy()) {
+            return;
+        }
+        Optional<String> vip = svc.clusterIPs().stream().filter(ip -> IpAddresses.isAddress(ip, family)).findFirst();
+        if (vip.isEmpty()) {
+            return;
+        }
+        List<EndpointSlice> slices = image.slicesFor(svc.key());
+        for (ServicePort sp : svc.ports()) {
+            out.add(resolvePort(svc, sp, vip.get(), family, endpointsFor(sp, slices, family)));
+        }
     }
 
     private static ResolvedServicePort resolvePort(Service svc, ServicePort sp, String vip, IpFamily family,
