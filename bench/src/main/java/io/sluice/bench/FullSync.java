@@ -33,7 +33,10 @@ public final class FullSync {
         StringBuilder last = new StringBuilder();
         double worst = 0;
         for (String name : renderers) {
-            double renderMs = jmh(name, services, quick);
+            double modelMs = jmh(name, "render", services, quick);
+            double renderMs = jmh(name, "renderText", services, quick);
+            System.out.printf(Locale.ROOT, "%s: JMH render %.1f ms as the sync uses it, %.1f ms with the text written out%n",
+                    name, modelMs, renderMs);
             ClusterImage image = new SyntheticCluster(services, 5, 3).image();
             RuleSet rules = RenderBenchmark.renderer(name).render(image, NodeContext.of("node-1"),
                     RenderOptions.defaults(SyntheticCluster.CLUSTER_CIDR));
@@ -68,10 +71,11 @@ public final class FullSync {
                 }
                 System.out.println(restore.summary());
                 double pct = 100 * renderMs / restore.medianMs();
+                double modelPct = 100 * modelMs / restore.medianMs();
                 worst = Math.max(worst, pct);
-                System.out.printf(Locale.ROOT, "  render / %s = %.1f%%%n", tool[0], pct);
-                last.append(String.format(Locale.ROOT, "%s%s render %.0f ms = %.1f%% of %s %.0f ms", last.length() == 0 ? "" : "; ",
-                        name, renderMs, pct, tool[0], restore.medianMs()));
+                System.out.printf(Locale.ROOT, "  render+text / %s = %.1f%% (render alone %.1f%%)%n", tool[0], pct, modelPct);
+                last.append(String.format(Locale.ROOT, "%s%s render+text %.0f ms = %.1f%% of %s %.0f ms (render alone %.0f ms = %.1f%%)",
+                        last.length() == 0 ? "" : "; ", name, renderMs, pct, tool[0], restore.medianMs(), modelMs, modelPct));
             }
         }
         return "full-sync: " + last + String.format(Locale.ROOT, " at %d Services; worst %.1f%% (target <=10%%)", services, worst);
@@ -87,9 +91,9 @@ public final class FullSync {
     }
 
     /** Average render time in ms, JMH in one forked JVM. */
-    private static double jmh(String renderer, int services, boolean quick) throws Exception {
+    private static double jmh(String renderer, String method, int services, boolean quick) throws Exception {
         Options opt = new OptionsBuilder()
-                .include(RenderBenchmark.class.getName() + ".render")
+                .include(RenderBenchmark.class.getName() + "." + method + "$")
                 .param("services", Integer.toString(services))
                 .param("renderer", renderer)
                 .forks(1)

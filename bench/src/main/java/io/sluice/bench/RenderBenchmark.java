@@ -38,9 +38,16 @@ public class RenderBenchmark {
         r = renderer(renderer);
     }
 
+    /** What a full sync renders: the rule set (for iptables a model; other renderers write text). */
     @Benchmark
     public RuleSet render() {
         return r.render(image, node, options);
+    }
+
+    /** The rule set with its restore text written out, as {@code sluice render} and dry-run files need it. */
+    @Benchmark
+    public String renderText() {
+        return r.render(image, node, options).text();
     }
 
     static RuleRenderer renderer(String name) {
