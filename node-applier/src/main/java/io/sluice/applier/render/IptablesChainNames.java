@@ -80,11 +80,23 @@ public final class IptablesChainNames {
         return out.toString();
     }
 
-    private static byte[] sha256(byte[] data) {
+    /** The hash the SVC, SVL, EXT and FW chains of one Service port share: prefix it with one of those. */
+    static String servicePortHash(ServicePortName name, String protocol) {
+        return portProtoHash(name + protocol);
+    }
+
+    /** One digest per thread: looking SHA-256 up per chain name costs more than hashing the name. */
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(data);
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required of every Java platform", e);
         }
+    });
+
+    private static byte[] sha256(byte[] data) {
+        MessageDigest d = SHA256.get();
+        d.reset();
+        return d.digest(data);
     }
 }

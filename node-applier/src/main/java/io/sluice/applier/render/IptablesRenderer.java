@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -91,10 +92,13 @@ public final class IptablesRenderer implements RuleRenderer {
         private final NodeContext node;
         private final RenderOptions options;
         private final StringBuilder line = new StringBuilder(256);
+        /** The options' local-traffic detector, looked up once per render rather than per Service port. */
+        private final Optional<String> localDetector;
 
         FragmentWriter(NodeContext node, RenderOptions options) {
             this.node = node;
             this.options = options;
+            this.localDetector = options.localDetectorCidr();
         }
 
         IptablesChains.Fragment fragment(ResolvedServicePort sp) {
@@ -106,8 +110,8 @@ public final class IptablesRenderer implements RuleRenderer {
             writeLoadBalancerIps(t, plan);
             writeNodePort(t, plan);
             writeHealthCheckNodePort(t.filter, plan);
-            writeInternalMasquerade(t.nat, plan, options);
-            writeExternalChain(t.nat, plan, options);
+            writeInternalMasquerade(t.nat, plan, options.masqueradeAll(), localDetector);
+            writeExternalChain(t.nat, plan, localDetector);
             writeFirewallChain(t.nat, plan, node, options);
             writePolicyChains(t.nat, plan);
             int endpointChains = writeEndpointChains(t.nat, plan);
@@ -184,14 +188,15 @@ public final class IptablesRenderer implements RuleRenderer {
     private record Plan(ResolvedServicePort sp, EndpointSelection.Categorized eps, String svc, String svl,
             String ext, String fw, boolean usesClusterChain, boolean usesLocalChain, String internalChain,
             boolean hasInternal, String externalPolicyChain, boolean hasExternal, boolean usesExtChain,
-            boolean usesFwChain, String lbChain) {
+            boolean usesFwChain, String lbChain, Map<EndpointTarget, String> seps) {
 
         static Plan of(ResolvedServicePort sp, EndpointSelection.Categorized eps) {
             String p = sp.protocolName();
-            String svc = IptablesChainNames.serviceChain(sp.name(), p);
-            String svl = IptablesChainNames.localChain(sp.name(), p);
-            String ext = IptablesChainNames.externalChain(sp.name(), p);
-            String fw = IptablesChainNames.firewallChain(sp.name(), p);
+            String hash = IptablesChainNames.servicePortHash(sp.name(), p); // the four chains share it
+            String svc = IptablesChainNames.SVC_PREFIX + hash;
+            String svl = IptablesChainNames.SVL_PREFIX + hash;
+            String ext = IptablesChainNames.EXT_PREFIX + hash;
+            String fw = IptablesChainNames.FW_PREFIX + hash;
             boolean any = eps.hasAnyEndpoints();
             boolean noLocal = eps.local().isEmpty();
             boolean usesFw = any && sp.hasFirewall();
@@ -204,7 +209,13 @@ public final class IptablesRenderer implements RuleRenderer {
                     any && !(sp.externalPolicyLocal() && noLocal),
                     any && sp.externallyAccessible(),
                     usesFw,
-                    usesFw ? fw : ext);
+                    usesFw ? fw : ext,
+                    new HashMap<>());
+        }
+
+        /** The SEP chain of an endpoint, hashed once per render of this Service port. */
+        String sep(EndpointTarget ep) {
+            return seps.computeIfAbsent(ep, e -> IptablesChainNames.endpointChain(sp.name(), sp.protocolName(), e.toString()));
         }
 
         String name() {
@@ -308,15 +319,15 @@ public final class IptablesRenderer implements RuleRenderer {
     }
 
     /** Off-cluster traffic to the cluster IP is masqueraded: it may be bridged to another node. */
-    private static void writeInternalMasquerade(IptablesTable nat, Plan p, RenderOptions options) {
-        if (!p.hasInternal() || (!options.masqueradeAll() && options.localDetectorCidr().isEmpty())) {
+    private static void writeInternalMasquerade(IptablesTable nat, Plan p, boolean masqueradeAll, Optional<String> localDetector) {
+        if (!p.hasInternal() || (!masqueradeAll && localDetector.isEmpty())) {
             return;
         }
         ResolvedServicePort sp = p.sp();
         nat.declare(p.internalChain());
         IptablesRule masq = p.toAddress(p.internalChain(), sp.clusterIP(), sp.port(), p.name() + " cluster IP");
-        if (!options.masqueradeAll()) {
-            masq.notSource(options.localDetectorCidr().orElseThrow());
+        if (!masqueradeAll) {
+            masq.notSource(localDetector.orElseThrow());
         }
         nat.add(masq.jump(MARK_MASQ));
     }
@@ -327,7 +338,7 @@ public final class IptablesRenderer implements RuleRenderer {
      * to the SVC chain (as if they had gone out to a load balancer and back); everything else keeps
      * its source address and goes to local endpoints only.
      */
-    private static void writeExternalChain(IptablesTable nat, Plan p, RenderOptions options) {
+    private static void writeExternalChain(IptablesTable nat, Plan p, Optional<String> localDetector) {
         if (!p.usesExtChain()) {
             return;
         }
@@ -337,7 +348,7 @@ public final class IptablesRenderer implements RuleRenderer {
             nat.add(IptablesRule.append(ext).comment("masquerade traffic for " + p.name() + " external destinations")
                     .jump(MARK_MASQ));
         } else {
-            options.localDetectorCidr().ifPresent(cidr -> nat.add(IptablesRule.append(ext).source(cidr)
+            localDetector.ifPresent(cidr -> nat.add(IptablesRule.append(ext).source(cidr)
                     .comment("pod traffic for " + p.name() + " external destinations").jump(p.svc())));
             nat.add(IptablesRule.append(ext).comment("masquerade LOCAL traffic for " + p.name() + " external destinations")
                     .match("addrtype", "--src-type", "LOCAL").jump(MARK_MASQ));
@@ -387,7 +398,7 @@ public final class IptablesRenderer implements RuleRenderer {
         ResolvedServicePort sp = p.sp();
         if (sp.sessionAffinityClientIP()) {
             for (EndpointTarget ep : eps) {
-                String sep = sepChain(sp, ep);
+                String sep = p.sep(ep);
                 nat.add(IptablesRule.append(chain).comment(p.name() + " -> " + ep)
                         .match("recent", "--name", sep, "--rcheck", "--seconds",
                                 Integer.toString(sp.stickyMaxAgeSeconds()), "--reap")
@@ -401,7 +412,7 @@ public final class IptablesRenderer implements RuleRenderer {
             if (i < n - 1) {
                 pick.randomProbability(probability(n - i));
             }
-            nat.add(pick.jump(sepChain(sp, ep)));
+            nat.add(pick.jump(p.sep(ep)));
         }
     }
 
@@ -409,7 +420,7 @@ public final class IptablesRenderer implements RuleRenderer {
         ResolvedServicePort sp = p.sp();
         String proto = sp.protocolName();
         for (EndpointTarget ep : p.eps().allReachable()) {
-            String sep = sepChain(sp, ep);
+            String sep = p.sep(ep);
             nat.declare(sep);
             // Hairpin: a pod reaching itself through the VIP must be SNATed or it answers itself directly.
             nat.add(IptablesRule.append(sep).source(ep.ip()).comment(p.name()).jump(MARK_MASQ));
@@ -422,9 +433,6 @@ public final class IptablesRenderer implements RuleRenderer {
         return p.eps().allReachable().size();
     }
 
-    private static String sepChain(ResolvedServicePort sp, EndpointTarget ep) {
-        return IptablesChainNames.endpointChain(sp.name(), sp.protocolName(), ep.toString());
-    }
 
     /**
      * The tail call to NODEPORTS, last in SERVICES: every local destination address except
