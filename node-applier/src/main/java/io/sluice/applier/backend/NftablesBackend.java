@@ -6,6 +6,7 @@ import io.sluice.applier.render.RuleSet;
 import io.sluice.applier.render.nft.NftChange;
 import io.sluice.applier.render.nft.NftDiff;
 import io.sluice.applier.render.nft.NftScript;
+import io.sluice.applier.render.nft.NftShape;
 import io.sluice.applier.render.nft.NftTable;
 import io.sluice.applier.render.nft.NftTableModel;
 import io.sluice.schema.model.ObjectKey;
@@ -34,6 +35,9 @@ import java.util.Set;
  *
  * <p>A table the previous rule set had and this one lacks is deleted in the same transaction.
  * {@link #cleanup()} deletes {@code ip sluice} and {@code ip6 sluice} whether or not they exist.
+ * Drift checks compare the shape of the kernel's tables ({@link NftShape}: chains with their rule
+ * counts, sets and maps with their element counts) with the applied rule set's; drift makes the
+ * next apply load the tables whole.
  * Every command runs behind the prefix (e.g. {@code ip netns exec lab-node1}) and within the
  * timeout. Not thread-safe: one sync worker calls it.
  */
@@ -106,6 +110,73 @@ public final class NftablesBackend implements RuleBackend {
         NftChange c = lastChange;
         SyncKind done = known && !c.full() ? kind : SyncKind.FULL;
         return new ApplyReport(done, c.chainsWritten(), c.chainsRemoved(), c.rulesWritten(), c.script().length());
+    }
+
+    /**
+     * The shape ({@link NftShape}) of Sluice's tables as the kernel holds them: {@code nft list
+     * table} per family (a missing table has no lines), every chain with its rule count, every set
+     * and map with its element count, sorted.
+     */
+    @Override
+    public Optional<String> readBack() throws ApplyException {
+        List<String> lines = new ArrayList<>();
+        for (String family : FAMILIES) {
+            String table = family + " " + NftablesRenderer.TABLE;
+            List<String> cmd = new ArrayList<>(prefix);
+            cmd.addAll(List.of(binary, "list", "table", family, NftablesRenderer.TABLE));
+            Exec.Result r;
+            try {
+                r = exec.run(cmd, "", timeout);
+            } catch (Exec.ExecException e) {
+                throw new ApplyException(describe() + ": cannot read back " + table + ": " + e.getMessage(), e);
+            }
+            if (!r.ok()) {
+                if (r.stderr().contains("No such file or directory")) {
+                    continue; // no such table
+                }
+                throw new ApplyException(describe() + ": cannot read back " + table + ": " + r.describe());
+            }
+            try {
+                lines.addAll(NftShape.parseListing(table, r.stdout()));
+            } catch (IllegalArgumentException e) {
+                throw new ApplyException(describe() + ": cannot read back " + table + ": " + e.getMessage(), e);
+            }
+        }
+        return Optional.of(sortedLines(lines));
+    }
+
+    /** {@code rules} in {@link #readBack()}'s form, from its model (or its text parsed). */
+    @Override
+    public String canonical(RuleSet rules) {
+        List<String> lines = new ArrayList<>();
+        try {
+            wanted(rules).forEach(t -> lines.addAll(NftShape.of(t)));
+        } catch (ApplyException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        return sortedLines(lines);
+    }
+
+    /**
+     * Compares the shape of the kernel's tables with {@code applied}'s (either depth: one listing
+     * per family). Drift makes the backend forget the tables it applied, so the next apply loads
+     * them whole and repairs the difference.
+     */
+    @Override
+    public Optional<DriftReport> checkDrift(RuleSet applied, DriftCheck depth) throws ApplyException {
+        Optional<DriftReport> report = RuleBackend.super.checkDrift(applied, depth);
+        if (report.isPresent() && report.get().drifted()) {
+            installed = null;
+        }
+        return report;
+    }
+
+    private static String sortedLines(List<String> lines) {
+        List<String> sorted = new ArrayList<>(lines);
+        sorted.sort(null);
+        StringBuilder out = new StringBuilder();
+        sorted.forEach(l -> out.append(l).append('\n'));
+        return out.toString();
     }
 
     /** The renderer's model when the rule set has one (nothing parsed), else its text parsed. */
