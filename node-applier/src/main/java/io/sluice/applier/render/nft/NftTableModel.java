@@ -91,127 +91,147 @@ public final class NftTableModel<K extends Comparable<K>> {
      *                               the base fills itself
      */
     public NftTableModel<K> with(Collection<K> remove, Map<K, Fragment> add) {
-        ShardedMap.Editor<K, Fragment> fr = fragments.edit();
-        Map<String, ShardedMap.Editor<String, Winner<K>>> cl = new HashMap<>();
+        Edit e = new Edit();
+        e.remove(remove);
+        e.add(add);
+        return e.build();
+    }
+
+    /** One {@link #with}: fragments out, their claims settled, fragments in, winners re-derived where needed. */
+    private final class Edit {
+        final ShardedMap.Editor<K, Fragment> fragmentEditor = fragments.edit();
+        final Map<String, ShardedMap.Editor<String, Winner<K>>> claimEditors = new HashMap<>();
+        /** Claims whose winner went while others remain: re-derived from every fragment at the end. */
+        final Set<SetKey> rescan = new HashSet<>();
+        /** Keys whose winner may change, for the element hash; null when that hash is not kept. */
+        final Set<SetKey> touched = elementHash == null ? null : new HashSet<>();
         int chains = chainCount;
-        Map<SetKey, Integer> removedClaims = new LinkedHashMap<>();
-        Set<SetKey> ownerRemoved = new HashSet<>();
-        Set<SetKey> touched = new HashSet<>();
-        for (K k : remove) {
-            Fragment f = fr.remove(k);
-            if (f == null) {
-                continue;
-            }
-            chains -= f.chains.size();
-            for (Claim c : f.claims) {
-                SetKey sk = new SetKey(c.set(), c.key());
-                removedClaims.merge(sk, 1, Integer::sum);
-                Winner<K> w = editor(cl, c.set()).get(c.key());
-                if (w != null && w.owner().equals(k)) {
-                    ownerRemoved.add(sk);
-                }
-            }
-        }
-        Set<SetKey> rescan = new HashSet<>();
-        removedClaims.forEach((sk, n) -> {
-            touched.add(sk);
-            ShardedMap.Editor<String, Winner<K>> e = editor(cl, sk.set());
-            Winner<K> w = e.get(sk.key());
-            int left = w.claims() - n;
-            if (left <= 0) {
-                e.remove(sk.key());
-            } else if (ownerRemoved.contains(sk)) {
-                rescan.add(sk); // the next claim in key order is not known here: look at every fragment
-            } else {
-                e.put(sk.key(), new Winner<>(w.body(), w.owner(), left));
-            }
-        });
-        for (Map.Entry<K, Fragment> entry : add.entrySet()) {
-            K k = entry.getKey();
-            Fragment f = entry.getValue();
-            check(k, f);
-            Fragment replaced = fr.put(k, f);
-            if (replaced != null) {
-                throw new IllegalStateException("fragment " + k + " added twice (remove it first)");
-            }
-            chains += f.chains.size();
-            for (Claim c : f.claims) {
-                SetKey sk = new SetKey(c.set(), c.key());
-                touched.add(sk);
-                if (rescan.contains(sk)) {
+
+        /** Takes the fragments out and their claims with them (a key's winner stays while it is not one of them). */
+        void remove(Collection<K> keys) {
+            Map<SetKey, Integer> removedClaims = new HashMap<>();
+            Set<SetKey> ownerRemoved = new HashSet<>();
+            for (K k : keys) {
+                Fragment f = fragmentEditor.remove(k);
+                if (f == null) {
                     continue;
                 }
-                ShardedMap.Editor<String, Winner<K>> e = editor(cl, c.set());
-                Winner<K> w = e.get(c.key());
-                if (w == null) {
-                    e.put(c.key(), new Winner<>(c.body(), k, 1));
-                } else if (k.compareTo(w.owner()) < 0) {
-                    e.put(c.key(), new Winner<>(c.body(), k, w.claims() + 1));
+                chains -= f.chains.size();
+                for (Claim c : f.claims) {
+                    SetKey sk = new SetKey(c.set(), c.key());
+                    removedClaims.merge(sk, 1, Integer::sum);
+                    Winner<K> w = editor(c.set()).get(c.key());
+                    if (w != null && w.owner().equals(k)) {
+                        ownerRemoved.add(sk);
+                    }
+                }
+            }
+            removedClaims.forEach((sk, n) -> {
+                touch(sk);
+                ShardedMap.Editor<String, Winner<K>> e = editor(sk.set());
+                Winner<K> w = e.get(sk.key());
+                int left = w.claims() - n;
+                if (left <= 0) {
+                    e.remove(sk.key());
+                } else if (ownerRemoved.contains(sk)) {
+                    rescan.add(sk); // the next claim in key order is not known here
                 } else {
-                    e.put(c.key(), new Winner<>(w.body(), w.owner(), w.claims() + 1));
+                    e.put(sk.key(), new Winner<>(w.body(), w.owner(), left));
+                }
+            });
+        }
+
+        /** Puts the fragments in; each claim wins over the present winner when its key is smaller. */
+        void add(Map<K, Fragment> added) {
+            for (Map.Entry<K, Fragment> entry : added.entrySet()) {
+                K k = entry.getKey();
+                Fragment f = entry.getValue();
+                check(k, f);
+                if (fragmentEditor.put(k, f) != null) {
+                    throw new IllegalStateException("fragment " + k + " added twice (remove it first)");
+                }
+                chains += f.chains.size();
+                for (Claim c : f.claims) {
+                    SetKey sk = new SetKey(c.set(), c.key());
+                    touch(sk);
+                    if (!rescan.contains(sk)) {
+                        ShardedMap.Editor<String, Winner<K>> e = editor(c.set());
+                        e.put(c.key(), claim(e.get(c.key()), k, c.body()));
+                    }
                 }
             }
         }
-        ShardedMap<K, Fragment> nextFragments = fr.build();
-        if (!rescan.isEmpty()) {
-            rescan(nextFragments, rescan, cl);
+
+        NftTableModel<K> build() {
+            ShardedMap<K, Fragment> nextFragments = fragmentEditor.build();
+            if (!rescan.isEmpty()) {
+                rescan(nextFragments);
+            }
+            Map<String, ShardedMap<String, Winner<K>>> nextClaims = new HashMap<>(claims);
+            claimEditors.forEach((set, e) -> nextClaims.put(set, e.build()));
+            Long eh = elementHash;
+            if (eh != null) {
+                long h = eh;
+                for (SetKey sk : touched) {
+                    Winner<K> was = winner(claims, sk);
+                    Winner<K> is = winner(nextClaims, sk);
+                    if (was != is) {
+                        h -= was == null ? 0 : elementHash(sk.set(), was.body());
+                        h += is == null ? 0 : elementHash(sk.set(), is.body());
+                    }
+                }
+                eh = h;
+            }
+            return new NftTableModel<>(base, nextFragments, Map.copyOf(nextClaims), chains, eh, baseHash);
         }
-        Map<String, ShardedMap<String, Winner<K>>> nextClaims = new HashMap<>(claims);
-        cl.forEach((set, e) -> nextClaims.put(set, e.build()));
-        Long eh = elementHash;
-        if (eh != null) {
-            long h = eh;
-            for (SetKey sk : touched) {
-                Winner<K> was = winner(claims, sk);
-                Winner<K> is = winner(nextClaims, sk);
-                if (was != is) {
-                    h -= was == null ? 0 : elementHash(sk.set(), was.body());
-                    h += is == null ? 0 : elementHash(sk.set(), is.body());
+
+        /** Re-derives the winners of {@link #rescan} from every fragment. */
+        private void rescan(ShardedMap<K, Fragment> all) {
+            Map<SetKey, Winner<K>> found = new HashMap<>();
+            all.forEach((k, f) -> {
+                for (Claim c : f.claims) {
+                    SetKey sk = new SetKey(c.set(), c.key());
+                    if (rescan.contains(sk)) {
+                        found.put(sk, claim(found.get(sk), k, c.body()));
+                    }
+                }
+            });
+            for (SetKey sk : rescan) {
+                Winner<K> w = found.get(sk);
+                if (w == null) {
+                    editor(sk.set()).remove(sk.key());
+                } else {
+                    editor(sk.set()).put(sk.key(), w);
                 }
             }
-            eh = h;
         }
-        return new NftTableModel<>(base, nextFragments, Map.copyOf(nextClaims), chains, eh, baseHash);
+
+        private ShardedMap.Editor<String, Winner<K>> editor(String set) {
+            return claimEditors.computeIfAbsent(set, s -> claims.getOrDefault(s, ShardedMap.empty()).edit());
+        }
+
+        private void touch(SetKey sk) {
+            if (touched != null) {
+                touched.add(sk);
+            }
+        }
+    }
+
+    /** {@code present} (or nothing) with one more claim, {@code owner}'s: the smaller key wins. */
+    private static <K extends Comparable<K>> Winner<K> claim(Winner<K> present, K owner, String body) {
+        if (present == null) {
+            return new Winner<>(body, owner, 1);
+        }
+        return owner.compareTo(present.owner()) < 0 ? new Winner<>(body, owner, present.claims() + 1)
+                : new Winner<>(present.body(), present.owner(), present.claims() + 1);
     }
 
     private record SetKey(String set, String key) {
     }
 
-    private ShardedMap.Editor<String, Winner<K>> editor(Map<String, ShardedMap.Editor<String, Winner<K>>> cl, String set) {
-        return cl.computeIfAbsent(set, s -> claims.getOrDefault(s, ShardedMap.empty()).edit());
-    }
-
     private static <K> Winner<K> winner(Map<String, ShardedMap<String, Winner<K>>> claims, SetKey sk) {
         ShardedMap<String, Winner<K>> m = claims.get(sk.set());
         return m == null ? null : m.get(sk.key());
-    }
-
-    /** Recomputes the winners of {@code keys} from every fragment (a winner went, others claim its key). */
-    private void rescan(ShardedMap<K, Fragment> all, Set<SetKey> keys, Map<String, ShardedMap.Editor<String, Winner<K>>> cl) {
-        Map<SetKey, Winner<K>> found = new HashMap<>();
-        all.forEach((k, f) -> {
-            for (Claim c : f.claims) {
-                SetKey sk = new SetKey(c.set(), c.key());
-                if (keys.contains(sk)) {
-                    Winner<K> w = found.get(sk);
-                    if (w == null) {
-                        found.put(sk, new Winner<>(c.body(), k, 1));
-                    } else if (k.compareTo(w.owner()) < 0) {
-                        found.put(sk, new Winner<>(c.body(), k, w.claims() + 1));
-                    } else {
-                        found.put(sk, new Winner<>(w.body(), w.owner(), w.claims() + 1));
-                    }
-                }
-            }
-        });
-        for (SetKey sk : keys) {
-            Winner<K> w = found.get(sk);
-            if (w == null) {
-                editor(cl, sk.set()).remove(sk.key());
-            } else {
-                editor(cl, sk.set()).put(sk.key(), w);
-            }
-        }
     }
 
     private void check(K key, Fragment f) {
@@ -393,9 +413,9 @@ public final class NftTableModel<K extends Comparable<K>> {
     }
 
     private int estimatedLength() {
-        long n = 4096L + 200L * chainCount;
+        long n = 4096L + 450L * chainCount; // about 425 characters per chain at 10,000 Services, rules included
         for (ShardedMap<String, Winner<K>> m : claims.values()) {
-            n += 100L * m.size();
+            n += 120L * m.size();
         }
         return (int) Math.min(Integer.MAX_VALUE - 16, n);
     }
