@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param seq        seq of the image that was applied
  * @param appliedAt  when the backend returned
  * @param ruleDigest {@link io.sluice.applier.render.RuleSet#fingerprint()} of the rules applied: for iptables
- *                   the per-chain sum {@code chains-fnv64:…}, else {@code sha256:} of the rule text
+ *                   the per-chain sum {@code chains-fnv64:…}, for nftables {@code nft-fnv64:…} (chains, sets and
+ *                   elements), else {@code sha256:} of the rule text
  * @param duration   render plus apply
  * @param kind       full or partial, as the backend did it
  */

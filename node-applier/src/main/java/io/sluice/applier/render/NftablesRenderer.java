@@ -24,17 +24,17 @@ import static io.sluice.applier.render.NftablesChainNames.SERVICE_ENDPOINTS_CHEC
 import static io.sluice.applier.render.NftablesChainNames.SERVICE_IPS;
 import static io.sluice.applier.render.NftablesChainNames.SERVICE_NODEPORTS;
 
-import io.sluice.applier.render.nft.NftScript;
 import io.sluice.applier.render.nft.NftTable;
+import io.sluice.applier.render.nft.NftTableModel;
 import io.sluice.schema.model.IpFamily;
+import io.sluice.schema.model.ObjectKey;
 import io.sluice.store.image.ClusterImage;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * Renders kube-proxy's nftables mode (pkg/proxy/nftables/proxier.go) into one table per IP family,
@@ -76,39 +76,70 @@ public final class NftablesRenderer implements RuleRenderer {
 
     @Override
     public RuleSet render(ClusterImage image, NodeContext node, RenderOptions options) {
+        return render(image, node, options, null, Set.of());
+    }
+
+    /**
+     * Renders only the Services in {@code changedServices} when {@code previous} is a rule set this
+     * renderer made for the same node, options and families, sharing every other Service's chains
+     * and elements with it ({@link NftablesModel}); otherwise renders everything. Either way the
+     * result equals a full render of {@code image}, provided {@code changedServices} names every
+     * Service whose objects (Service or EndpointSlices) differ between {@code previous}'s image and
+     * this one. The text is written only when asked for.
+     */
+    @Override
+    public RuleSet render(ClusterImage image, NodeContext node, RenderOptions options, RuleSet previous,
+            Set<ObjectKey> changedServices) {
         List<IpFamily> fs = families.isEmpty() ? List.of(options.family()) : families;
-        List<NftTable> tables = new ArrayList<>();
-        Set<String> services = new HashSet<>();
-        Set<String> chains = new TreeSet<>();
-        int endpointChains = 0;
-        for (IpFamily f : fs) {
-            FamilyTable ft = renderFamily(image, node, options.withFamily(f));
-            tables.add(ft.table());
-            services.addAll(ft.services());
-            endpointChains += ft.endpointChains();
-            ft.table().chains().keySet().forEach(c -> chains.add(ft.table().qualifiedName() + "/" + c));
+        NftablesModel before = previous == null ? null
+                : previous.structure(NftablesModel.class).filter(m -> m.renderedFor(node, options, fs)).orElse(null);
+        NftablesModel model;
+        if (before == null) {
+            List<NftTable> bases = new ArrayList<>();
+            List<Map<NftablesModel.PortKey, NftTableModel.Fragment>> fragments = new ArrayList<>();
+            for (IpFamily f : fs) {
+                RenderOptions o = options.withFamily(f);
+                bases.add(base(node, o));
+                fragments.add(fragments(ServicePortResolver.resolve(image, f), node, o));
+            }
+            model = NftablesModel.of(node, options, fs, bases, fragments);
+        } else {
+            List<Map<NftablesModel.PortKey, NftTableModel.Fragment>> fragments = new ArrayList<>();
+            for (IpFamily f : fs) {
+                List<ResolvedServicePort> ports = new ArrayList<>();
+                for (ObjectKey service : changedServices) {
+                    ports.addAll(ServicePortResolver.resolveService(image, service, f));
+                }
+                fragments.add(fragments(ports, node, options.withFamily(f)));
+            }
+            model = before.with(changedServices, fragments);
         }
-        return new RuleSet(MODE, new NftScript(tables).toText(), chains, services.size(), endpointChains);
+        NftablesModel m = model;
+        return RuleSet.structured(MODE, m, m::text, m::qualifiedChains, m.serviceCount(), m.endpointCount());
     }
 
-    private record FamilyTable(NftTable table, Set<String> services, int endpointChains) {
-    }
-
-    private static FamilyTable renderFamily(ClusterImage image, NodeContext node, RenderOptions options) {
+    /** The node-wide part of one family's table. */
+    private static NftTable base(NodeContext node, RenderOptions options) {
         Syntax x = new Syntax(options.family());
         NftTable.Builder t = NftTable.builder(x.family, TABLE, "{ comment \"" + TABLE_COMMENT + "\" ; }");
         writeBase(t, x, node, options);
-        Set<String> services = new HashSet<>();
-        int endpointChains = 0;
-        for (ResolvedServicePort sp : ServicePortResolver.resolve(image, options.family())) {
-            services.add(sp.name().namespace() + "/" + sp.name().name());
+        return t.build();
+    }
+
+    /** One fragment per Service port: its chains, its sets, its elements in the table's maps and sets. */
+    private static Map<NftablesModel.PortKey, NftTableModel.Fragment> fragments(List<ResolvedServicePort> ports,
+            NodeContext node, RenderOptions options) {
+        Syntax x = new Syntax(options.family());
+        Map<NftablesModel.PortKey, NftTableModel.Fragment> out = new LinkedHashMap<>();
+        for (ResolvedServicePort sp : ports) {
+            NftTableModel.FragmentBuilder t = NftTableModel.fragmentBuilder();
             Plan p = Plan.of(sp, EndpointSelection.categorize(sp, node));
             declareServiceChains(t, p); // before anything names them
             writeMapElements(t, p);
             writeServiceChains(t, x, p, node, options);
-            endpointChains += p.eps().allReachable().size();
+            out.put(new NftablesModel.PortKey(sp.name(), sp.protocol()), t.build());
         }
-        return new FamilyTable(t.build(), services, endpointChains);
+        return out;
     }
 
     /** What differs between the families: match keywords, address type, loopback. */
@@ -254,7 +285,7 @@ public final class NftablesRenderer implements RuleRenderer {
     }
 
     /** Dispatch: cluster IP, external IPs, LB IPs and the NodePort in the verdict maps. */
-    private static void writeMapElements(NftTable.Builder t, Plan p) {
+    private static void writeMapElements(NftTableModel.FragmentBuilder t, Plan p) {
         ResolvedServicePort sp = p.sp();
         boolean any = p.eps().hasAnyEndpoints();
         t.element(CLUSTER_IPS, sp.clusterIP(), null, null);
@@ -293,7 +324,7 @@ public final class NftablesRenderer implements RuleRenderer {
         }
     }
 
-    private static void declareServiceChains(NftTable.Builder t, Plan p) {
+    private static void declareServiceChains(NftTableModel.FragmentBuilder t, Plan p) {
         if (p.usesClusterChain()) {
             t.chain(p.svc());
         }
@@ -311,7 +342,7 @@ public final class NftablesRenderer implements RuleRenderer {
         }
     }
 
-    private static void writeServiceChains(NftTable.Builder t, Syntax x, Plan p, NodeContext node, RenderOptions options) {
+    private static void writeServiceChains(NftTableModel.FragmentBuilder t, Syntax x, Plan p, NodeContext node, RenderOptions options) {
         writeInternalMasquerade(t, x, p, options);
         writeExternalChain(t, x, p, options);
         writeFirewallChain(t, x, p, node, options);
@@ -326,7 +357,7 @@ public final class NftablesRenderer implements RuleRenderer {
     }
 
     /** Off-cluster traffic to the cluster IP is masqueraded: it may be bridged to another node. */
-    private static void writeInternalMasquerade(NftTable.Builder t, Syntax x, Plan p, RenderOptions options) {
+    private static void writeInternalMasquerade(NftTableModel.FragmentBuilder t, Syntax x, Plan p, RenderOptions options) {
         if (!p.hasInternal()) {
             return;
         }
@@ -345,7 +376,7 @@ public final class NftablesRenderer implements RuleRenderer {
      * if they had gone out to a load balancer and back); everything else keeps its source address
      * and goes to local endpoints only.
      */
-    private static void writeExternalChain(NftTable.Builder t, Syntax x, Plan p, RenderOptions options) {
+    private static void writeExternalChain(NftTableModel.FragmentBuilder t, Syntax x, Plan p, RenderOptions options) {
         if (!p.usesExtChain()) {
             return;
         }
@@ -364,7 +395,7 @@ public final class NftablesRenderer implements RuleRenderer {
     }
 
     /** {@code firewall-…}: drops load-balancer traffic from outside loadBalancerSourceRanges. */
-    private static void writeFirewallChain(NftTable.Builder t, Syntax x, Plan p, NodeContext node, RenderOptions options) {
+    private static void writeFirewallChain(NftTableModel.FragmentBuilder t, Syntax x, Plan p, NodeContext node, RenderOptions options) {
         if (!p.usesFwChain()) {
             return;
         }
@@ -380,7 +411,7 @@ public final class NftablesRenderer implements RuleRenderer {
     }
 
     /** One dynamic set per reachable endpoint: the clients recently sent there, forgotten after the timeout. */
-    private static void writeAffinitySets(NftTable.Builder t, Syntax x, Plan p) {
+    private static void writeAffinitySets(NftTableModel.FragmentBuilder t, Syntax x, Plan p) {
         if (!p.sp().sessionAffinityClientIP()) {
             return;
         }
@@ -391,7 +422,7 @@ public final class NftablesRenderer implements RuleRenderer {
     }
 
     /** Affinity first (a recent client goes back to its endpoint), then a uniform random pick. */
-    private static void writeServiceToEndpointRules(NftTable.Builder t, Syntax x, Plan p, String chain,
+    private static void writeServiceToEndpointRules(NftTableModel.FragmentBuilder t, Syntax x, Plan p, String chain,
             List<EndpointTarget> eps) {
         if (p.sp().sessionAffinityClientIP()) {
             for (EndpointTarget ep : eps) {
@@ -405,7 +436,7 @@ public final class NftablesRenderer implements RuleRenderer {
         t.rule(chain, "numgen random mod " + eps.size() + " vmap { " + String.join(" , ", picks) + " }");
     }
 
-    private static void writeEndpointChains(NftTable.Builder t, Syntax x, Plan p) {
+    private static void writeEndpointChains(NftTableModel.FragmentBuilder t, Syntax x, Plan p) {
         for (EndpointTarget ep : p.eps().allReachable()) {
             String chain = p.endpointChain(ep);
             // Hairpin: a pod reaching itself through the VIP must be SNATed or it answers itself directly.

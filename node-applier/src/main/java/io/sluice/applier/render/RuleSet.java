@@ -14,8 +14,9 @@ import java.util.function.Supplier;
 /**
  * The complete desired rules for one node, in the kernel tool's own input language.
  *
- * <p>A rule set is either plain text (as the nftables and IPVS renderers give it) or a structured
- * model ({@link IptablesChains}: chain → rule lines, built from per-Service fragments), whose text
+ * <p>A rule set is either plain text (as the IPVS renderer gives it) or a structured model
+ * ({@link IptablesChains}: chain → rule lines; {@link NftablesModel}: tables of chains, sets and
+ * elements; both built from per-Service fragments), whose text
  * is only written out when someone asks for it ({@link #text()}: dry-run files, {@code sluice
  * render}). Backends that understand the model use it directly and never parse 25 MB of text back
  * (benchmark 1 of docs/PERFORMANCE.md). Immutable; the lazily written text and chain set are
@@ -129,12 +130,16 @@ public final class RuleSet {
 
     /**
      * A digest nodes report after each sync, cheap to keep up to date: for a structured rule set the
-     * model's own ({@link IptablesChains#fingerprint()}, updated per changed chain), otherwise
+     * model's own ({@link IptablesChains#fingerprint()}, {@link NftablesModel#fingerprint()}, updated
+     * per changed chain or Service port), otherwise
      * {@link #digest()}.
      */
     public String fingerprint() {
         if (structure instanceof IptablesChains c) {
             return c.fingerprint();
+        }
+        if (structure instanceof NftablesModel m) {
+            return m.fingerprint();
         }
         return digest();
     }

@@ -10,6 +10,7 @@ import io.sluice.applier.render.NodeContext;
 import io.sluice.applier.render.RenderOptions;
 import io.sluice.applier.render.RuleSet;
 import io.sluice.applier.render.nft.NftChange;
+import io.sluice.schema.model.ObjectKey;
 import io.sluice.schema.model.IpFamily;
 import io.sluice.schema.model.Resource;
 import io.sluice.schema.model.Service;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
@@ -86,6 +88,42 @@ class NftablesBackendIT {
                 .contains("dnat to 10.244.1.2:8080").contains("timeout 10m"); // affinity set of 600 s
         assertThat(listOk(INC, "list", "table", "ip6", "sluice")).contains("dnat to [fd00:244:1::62]:8080");
         assertThat(normalised(INC, "ip")).isEqualTo(fresh(rules, "ip"));
+    }
+
+    /**
+     * Drift checks compare the shape of the kernel's tables (chains with their rule counts, sets
+     * and maps with their element counts) with the applied rule set's: in sync after a full load
+     * and after an incremental change; a chain flushed and an element deleted behind Sluice's back
+     * are found at either depth; the next apply then loads the tables whole and repairs them.
+     */
+    @Test
+    void driftChecksFindAFlushedChainAndADeletedElementAndTheNextApplyRepairsThem() throws Exception {
+        List<Resource> objects = new ArrayList<>(NftablesFixtures.allBehaviours());
+        NftablesBackend b = backend(INC);
+        RuleSet rules = render(objects);
+        assertThat(b.apply(rules, SyncKind.FULL, Set.of()).kind()).isEqualTo(SyncKind.FULL);
+        for (DriftCheck depth : DriftCheck.values()) {
+            assertThat(b.checkDrift(rules, depth).orElseThrow().drifted()).as("%s after a full load", depth).isFalse();
+        }
+        RuleSet fewer = NftablesRenderer.dualStack().render(image(minus(objects, "ns1/web").toArray(new Resource[0])),
+                NODE, V4, rules, Set.of(ObjectKey.service("ns1", "web")));
+        ApplyReport partial = b.apply(fewer, SyncKind.PARTIAL, Set.of(ObjectKey.service("ns1", "web")));
+        assertThat(partial.kind()).isEqualTo(SyncKind.PARTIAL);
+        assertThat(partial.chainsDeleted()).isNotEmpty().allMatch(c -> c.contains("ns1/web"));
+        assertThat(b.checkDrift(fewer, DriftCheck.FULL).orElseThrow().drifted()).as("after a partial sync").isFalse();
+
+        listOk(INC, "flush", "chain", "ip", "sluice", "services");
+        listOk(INC, "delete", "element", "ip", "sluice", "cluster-ips", "{", "172.30.0.42", "}");
+        DriftReport drift = b.checkDrift(fewer, DriftCheck.CANARY).orElseThrow();
+
+        assertThat(drift.drifted()).isTrue();
+        assertThat(drift.differences()).anyMatch(d -> d.contains("missing in the kernel") && d.contains("ip sluice chain services: 2 rules"))
+                .anyMatch(d -> d.contains("ip sluice chain services: 0 rules"))
+                .anyMatch(d -> d.contains("ip sluice set cluster-ips"));
+        assertThat(b.nextApplyIsFull()).isTrue();
+        assertThat(b.apply(fewer, SyncKind.PARTIAL, Set.of()).kind()).isEqualTo(SyncKind.FULL);
+        assertThat(b.checkDrift(fewer, DriftCheck.FULL).orElseThrow().drifted()).isFalse();
+        assertThat(normalised(INC, "ip")).isEqualTo(fresh(fewer, "ip"));
     }
 
     /**

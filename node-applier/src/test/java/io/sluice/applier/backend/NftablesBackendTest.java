@@ -13,6 +13,7 @@ import io.sluice.applier.render.NftablesRenderer;
 import io.sluice.applier.render.NodeContext;
 import io.sluice.applier.render.RenderOptions;
 import io.sluice.applier.render.RuleSet;
+import io.sluice.schema.model.ObjectKey;
 import io.sluice.schema.model.Resource;
 import io.sluice.store.image.ClusterImage;
 import java.time.Duration;
@@ -132,6 +133,41 @@ class NftablesBackendTest {
         assertThatThrownBy(() -> backend.apply(new RuleSet("nftables", "add table inet filter\n", Set.of(), 0, 0)))
                 .isInstanceOf(ApplyException.class).hasMessageContaining("inet filter");
         assertThat(exec.calls).isEmpty();
+    }
+
+    @Test
+    void syncKindAppliesReportWhatTheySentAndAFirstOneIsFull() throws Exception {
+        RuleSet first = render(WEB, WEB_SLICE);
+        ApplyReport full = backend.apply(first, SyncKind.PARTIAL, Set.of());
+
+        assertThat(full.kind()).as("nothing known of the kernel yet").isEqualTo(SyncKind.FULL);
+        assertThat(full.chainsWritten()).isEqualTo(new java.util.TreeSet<>(first.chains()));
+        assertThat(full.bytesSent()).isEqualTo(exec.calls.get(0).stdin().length());
+
+        RuleSet second = new NftablesRenderer().render(image(WEB, WEB_SLICE, DB, DB_SLICE), NodeContext.of("node1"),
+                RenderOptions.defaults("10.244.0.0/16"), first, Set.of(ObjectKey.service("ns2", "db")));
+        ApplyReport partial = backend.apply(second, SyncKind.PARTIAL, Set.of(ObjectKey.service("ns2", "db")));
+
+        assertThat(partial.kind()).isEqualTo(SyncKind.PARTIAL);
+        assertThat(partial.chainsWritten()).hasSize(2).allMatch(c -> c.startsWith("ip sluice/") && c.contains("ns2/db"));
+        assertThat(partial.chainsDeleted()).isEmpty();
+        assertThat(partial.rulesWritten()).containsEntry("ip sluice", 4); // masquerade + numgen, the endpoint's hairpin + dnat
+        assertThat(partial.bytesSent()).isEqualTo(exec.calls.get(1).stdin().length());
+        assertThat(backend.apply(second, SyncKind.PARTIAL, Set.of()).nothingSent()).isTrue();
+    }
+
+    @Test
+    void aDriftCheckListsBothFamiliesTablesAndDriftMakesTheNextApplyFull() throws Exception {
+        RuleSet rules = render(WEB, WEB_SLICE);
+        backend.apply(rules);
+        exec.answer(c -> FakeExec.result(c, 1, "", "Error: No such file or directory\nlist table ip sluice"));
+
+        DriftReport report = backend.checkDrift(rules, DriftCheck.CANARY).orElseThrow();
+
+        assertThat(exec.lines()).endsWith("ip netns exec ns1 nft list table ip sluice", "ip netns exec ns1 nft list table ip6 sluice");
+        assertThat(report.drifted()).isTrue();
+        assertThat(report.differences()).anyMatch(d -> d.equals("missing in the kernel: ip sluice chain services: 2 rules"));
+        assertThat(backend.nextApplyIsFull()).isTrue();
     }
 
     @Test

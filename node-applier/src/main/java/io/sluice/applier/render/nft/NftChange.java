@@ -1,7 +1,12 @@
 package io.sluice.applier.render.nft;
 
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * One {@code nft -f} transaction computed by {@link NftDiff}, with what it touches.
@@ -16,13 +21,21 @@ import java.util.Objects;
  * @param setsDeleted     sets and maps deleted or re-created
  * @param elementsAdded   elements added (a changed element counts once here and once in deleted)
  * @param elementsDeleted elements deleted
+ * @param chainsWritten   chains whose rules the transaction writes (new, refilled, re-created, and every
+ *                        chain of a table loaded whole), as {@code family table/chain}, sorted
+ * @param chainsRemoved   chains deleted (also those of deleted tables), as {@code family table/chain}, sorted
+ * @param rulesWritten    rules added, per table ({@code family table})
  */
 public record NftChange(String script, List<String> fullTables, List<String> deletedTables, int chainsAdded,
-        int chainsRefilled, int chainsDeleted, int setsAdded, int setsDeleted, int elementsAdded, int elementsDeleted) {
+        int chainsRefilled, int chainsDeleted, int setsAdded, int setsDeleted, int elementsAdded, int elementsDeleted,
+        Set<String> chainsWritten, Set<String> chainsRemoved, Map<String, Integer> rulesWritten) {
     public NftChange {
         Objects.requireNonNull(script, "script");
         fullTables = List.copyOf(fullTables);
         deletedTables = List.copyOf(deletedTables);
+        chainsWritten = Collections.unmodifiableSortedSet(new TreeSet<>(chainsWritten));
+        chainsRemoved = Collections.unmodifiableSortedSet(new TreeSet<>(chainsRemoved));
+        rulesWritten = Collections.unmodifiableSortedMap(new TreeMap<>(rulesWritten));
     }
 
     public boolean isEmpty() {

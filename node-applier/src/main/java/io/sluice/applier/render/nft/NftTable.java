@@ -111,6 +111,15 @@ public record NftTable(String family, String name, String spec, SortedMap<String
         return "add element " + qualifiedName() + " " + set + " { " + body + " }";
     }
 
+    /** An element as written between the braces of {@code add element}: key, optional comment, optional {@code : value}. */
+    static String elementBody(String key, String comment, String value) {
+        if (comment != null && comment.contains("\"")) {
+            throw new IllegalArgumentException("comment " + comment + " contains a double quote");
+        }
+        return key.strip() + (comment == null ? "" : " comment \"" + comment + "\"")
+                + (value == null ? "" : " : " + value.strip());
+    }
+
     public static Builder builder(String family, String name, String spec) {
         return new Builder(family, name, spec);
     }
@@ -195,12 +204,7 @@ public record NftTable(String family, String name, String spec, SortedMap<String
                 throw new IllegalStateException("element " + key + " of " + sets.get(set).kind() + " " + set
                         + (value == null ? " needs a value" : " cannot have a value"));
             }
-            if (comment != null && comment.contains("\"")) {
-                throw new IllegalArgumentException("comment " + comment + " contains a double quote");
-            }
-            String body = key.strip() + (comment == null ? "" : " comment \"" + comment + "\"")
-                    + (value == null ? "" : " : " + value.strip());
-            return els.putIfAbsent(key.strip(), body) == null;
+            return els.putIfAbsent(key.strip(), elementBody(key, comment, value)) == null;
         }
 
         public NftTable build() {
