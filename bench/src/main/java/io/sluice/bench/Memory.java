@@ -51,13 +51,15 @@ public final class Memory {
 
     /**
      * How long to leave the applier alone after its sync before the first reading: 3 s, or, when
-     * its flags ask G1 for a periodic GC, that interval plus 5 s, so the "before GC" reading shows
-     * what an idle node keeps without anybody calling System.gc().
+     * its flags ask G1 for a periodic GC, twice that interval plus 5 s (G1 checks once per interval
+     * whether the last GC is an interval old, so the periodic GC comes 1 to 2 intervals after the
+     * last one), so the "before GC" reading shows what an idle node keeps without anybody calling
+     * System.gc().
      */
     static int settleSeconds(String jvmOpts) {
         Matcher m = Pattern.compile("-XX:G1PeriodicGCInterval=(\\d+)").matcher(jvmOpts);
         long periodicMs = m.find() ? Long.parseLong(m.group(1)) : 0;
-        return periodicMs > 0 && jvmOpts.contains("-XX:+UseG1GC") ? (int) (periodicMs / 1000) + 5 : 3;
+        return periodicMs > 0 && jvmOpts.contains("-XX:+UseG1GC") ? (int) (2 * periodicMs / 1000) + 5 : 3;
     }
 
     private static String measure(int services, String opts, int settleSeconds) throws Exception {
