@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One node-applier alone in its own JVM, as a node runs it, for the cold-start and memory
- * benchmarks. Usage: {@code ApplierProcess BOOTSTRAP CLUSTER STATE_DIR RULES_DIR}. Prints
+ * benchmarks ({@link ChildJvm} starts it with the DaemonSet's settings, {@code deploy/applier.env}). Usage: {@code ApplierProcess BOOTSTRAP CLUSTER STATE_DIR RULES_DIR}. Prints
  * {@code EVENT <name> <ms since JVM start>} for {@code deployed}, {@code live} (ready: caught up)
  * and {@code synced} (first sync through the dry-run backend), then obeys stdin: {@code gc} runs
  * full GCs and answers {@code GC_DONE}; {@code exit} (or end of input) stops the applier and exits.

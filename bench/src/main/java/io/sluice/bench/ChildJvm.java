@@ -4,12 +4,14 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
+import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,8 +24,12 @@ import java.util.concurrent.TimeUnit;
  * wall-clock time of arrival.
  */
 public final class ChildJvm implements AutoCloseable {
-    /** The applier's JVM flags in these benchmarks: the DaemonSet's 384 MiB limit leaves room for a 256 MiB heap. */
-    public static final String DEFAULT_OPTS = "-XX:+UseSerialGC -Xmx256m -XX:MaxMetaspaceSize=96m -Xss512k";
+    /** Where the applier's JVM settings live, relative to the repository root (bench/run's working directory). */
+    public static final Path APPLIER_ENV_FILE = Path.of("deploy", "applier.env");
+    /** The environment the DaemonSet gives the applier (its JVM flags and malloc settings), from {@link #APPLIER_ENV_FILE}. */
+    public static final Map<String, String> APPLIER_ENV = readEnvFile(APPLIER_ENV_FILE);
+    /** The applier's JVM flags as the DaemonSet sets them (its {@code JAVA_TOOL_OPTIONS}). */
+    public static final String DEFAULT_OPTS = APPLIER_ENV.getOrDefault("JAVA_TOOL_OPTIONS", "");
 
     private final Process process;
     private final long startNanos;
@@ -31,6 +37,10 @@ public final class ChildJvm implements AutoCloseable {
     private final Map<String, long[]> events = new ConcurrentHashMap<>();
     private final Writer stdin;
 
+    /**
+     * Starts {@code main} with {@code jvmOpts} on the command line and the rest of {@link #APPLIER_ENV}
+     * (such as MALLOC_ARENA_MAX) in its environment.
+     */
     public ChildJvm(String jvmOpts, Class<?> main, List<String> args, Path log) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -44,7 +54,13 @@ public final class ChildJvm implements AutoCloseable {
         cmd.add(main.getName());
         cmd.addAll(args);
         startNanos = System.nanoTime();
-        process = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(log.toFile());
+        APPLIER_ENV.forEach((k, v) -> {
+            if (!k.equals("JAVA_TOOL_OPTIONS")) {
+                pb.environment().put(k, v);
+            }
+        });
+        process = pb.start();
         stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
@@ -128,5 +144,27 @@ public final class ChildJvm implements AutoCloseable {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** KEY=value lines (Docker's --env-file format); blank lines and lines starting with # are skipped. */
+    static Map<String, String> readEnvFile(Path file) {
+        Map<String, String> env = new LinkedHashMap<>();
+        try {
+            for (String line : Files.readAllLines(file)) {
+                String t = line.strip();
+                if (t.isEmpty() || t.startsWith("#")) {
+                    continue;
+                }
+                int eq = t.indexOf('=');
+                if (eq <= 0) {
+                    throw new IllegalStateException(file + ": '" + line + "' is not KEY=value");
+                }
+                env.put(t.substring(0, eq), t.substring(eq + 1));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the applier's JVM settings from " + file.toAbsolutePath()
+                    + " (bench/run runs from the repository root)", e);
+        }
+        return env;
     }
 }

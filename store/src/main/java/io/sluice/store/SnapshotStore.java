@@ -21,6 +21,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.LRUCache;
 import org.rocksdb.Options;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
@@ -44,10 +46,22 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe (methods are synchronized), but meant to be driven by one ordered worker. The
  * caller closes it; RocksDB's directory lock keeps a second process out while it is open.
+ *
+ * <p>RocksDB's native memory is bounded for a store of some 10^4 to 10^5 small objects (a few MB to
+ * some tens of MB on disk) rather than left at its server defaults (64 MB write buffers, a private
+ * 32 MB block cache, index blocks held outside any cache, unbounded open files): see
+ * {@link #boundedOptions} and DESIGN.md, "Native memory".
  */
 public final class SnapshotStore implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotStore.class);
     static final byte[] META_KEY = "\0sluice/meta".getBytes(StandardCharsets.UTF_8);
+    /** One memtable's size; at most {@link #WRITE_BUFFERS} of them exist (one filling, one flushing). */
+    static final long WRITE_BUFFER_BYTES = 4L << 20;
+    static final int WRITE_BUFFERS = 2;
+    /** The block cache, which also holds the index and filter blocks of every table file. */
+    static final long BLOCK_CACHE_BYTES = 8L << 20;
+    /** Table files kept open (each open file holds a table reader); a store this size has a handful. */
+    static final int MAX_OPEN_FILES = 64;
     private static final byte META_FORMAT = 1;
     /** Above every UTF-8 key: 0xFF never occurs in UTF-8. */
     private static final byte[] END_OF_KEYS = {(byte) 0xFF};
@@ -57,6 +71,7 @@ public final class SnapshotStore implements AutoCloseable {
     }
 
     private final Path dir;
+    private final LRUCache blockCache;
     private final Options options;
     private final WriteOptions syncWrite;
     private final RocksDB db;
@@ -65,8 +80,9 @@ public final class SnapshotStore implements AutoCloseable {
     private Meta position;
     private boolean closed;
 
-    private SnapshotStore(Path dir, Options options, WriteOptions syncWrite, RocksDB db, Meta position) {
+    private SnapshotStore(Path dir, LRUCache blockCache, Options options, WriteOptions syncWrite, RocksDB db, Meta position) {
         this.dir = dir;
+        this.blockCache = blockCache;
         this.options = options;
         this.syncWrite = syncWrite;
         this.db = db;
@@ -81,7 +97,8 @@ public final class SnapshotStore implements AutoCloseable {
      */
     public static SnapshotStore open(Path dir) {
         Path abs = dir.toAbsolutePath();
-        Options options = new Options().setCreateIfMissing(true).setKeepLogFileNum(2);
+        LRUCache blockCache = new LRUCache(BLOCK_CACHE_BYTES);
+        Options options = boundedOptions(blockCache);
         WriteOptions syncWrite = new WriteOptions().setSync(true);
         RocksDB db = null;
         try {
@@ -96,15 +113,37 @@ public final class SnapshotStore implements AutoCloseable {
                 // Stay open so the caller can reset(); load() and commit() report it.
                 LOG.error("{} (kept open so it can be reset)", corrupt.getMessage());
             }
-            return new SnapshotStore(abs, options, syncWrite, db, meta);
+            return new SnapshotStore(abs, blockCache, options, syncWrite, db, meta);
         } catch (IOException | RocksDBException | RuntimeException e) {
             if (db != null) {
                 db.close();
             }
             syncWrite.close();
             options.close();
+            blockCache.close();
             throw openFailure(abs, e);
         }
+    }
+
+    /**
+     * RocksDB options sized for a node's snapshot: at most {@value #WRITE_BUFFERS} memtables of
+     * {@link #WRITE_BUFFER_BYTES} (so a memtable's arena grows in 512 KiB blocks, not 8 MiB), one
+     * {@code blockCache} that also holds index and filter blocks (L0's pinned, as they are read on
+     * every lookup), and at most {@link #MAX_OPEN_FILES} open table files. Durability does not
+     * depend on any of these: every commit is a synced WAL write.
+     */
+    static Options boundedOptions(LRUCache blockCache) {
+        BlockBasedTableConfig table = new BlockBasedTableConfig()
+                .setBlockCache(blockCache)
+                .setCacheIndexAndFilterBlocks(true)
+                .setPinL0FilterAndIndexBlocksInCache(true);
+        return new Options()
+                .setCreateIfMissing(true)
+                .setKeepLogFileNum(2)
+                .setWriteBufferSize(WRITE_BUFFER_BYTES)
+                .setMaxWriteBufferNumber(WRITE_BUFFERS)
+                .setMaxOpenFiles(MAX_OPEN_FILES)
+                .setTableFormatConfig(table);
     }
 
     /**
@@ -118,7 +157,8 @@ public final class SnapshotStore implements AutoCloseable {
     public synchronized Snapshot load() {
         requireOpen();
         org.rocksdb.Snapshot snap = db.getSnapshot();
-        try (ReadOptions read = new ReadOptions().setSnapshot(snap)) {
+        // A full scan, read once: fill_cache=false keeps it from pushing the cache to its limit.
+        try (ReadOptions read = new ReadOptions().setSnapshot(snap).setFillCache(false)) {
             Meta meta = Meta.decode(dir, db.get(read, META_KEY));
             List<ChangeEvent> events = readObjects(read, meta);
             if (meta.absent && !events.isEmpty()) {
@@ -193,6 +233,24 @@ public final class SnapshotStore implements AutoCloseable {
         return dir;
     }
 
+    /** RocksDB's native memory in use now, from its own estimates. */
+    synchronized RocksMemory rocksMemory() {
+        requireOpen();
+        try {
+            return new RocksMemory(db.getLongProperty("rocksdb.cur-size-all-mem-tables"),
+                    db.getLongProperty("rocksdb.estimate-table-readers-mem"), blockCache.getUsage());
+        } catch (RocksDBException e) {
+            throw new SnapshotStoreException(Reason.IO, dir, "cannot read RocksDB memory properties of " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Bytes of native memory RocksDB holds: all memtables (the filling one and any being flushed),
+     * table readers outside the block cache, and the block cache (which includes index and filter blocks).
+     */
+    record RocksMemory(long memtables, long tableReaders, long blockCache) {
+    }
+
     /** Closes RocksDB and releases the directory lock. Idempotent. */
     @Override
     public synchronized void close() {
@@ -201,6 +259,7 @@ public final class SnapshotStore implements AutoCloseable {
             db.close();
             syncWrite.close();
             options.close();
+            blockCache.close();
         }
     }
 
