@@ -148,14 +148,27 @@ final class IptablesRules {
         return chains(table).get(chain);
     }
 
-    /** The rules of table/chain in canonical form (computed once per chain), or null when the chain is absent. */
+    /**
+     * The rules of table/chain in canonical form, or null when the chain is absent. Only the
+     * node-wide chains (the canary's, asked after every sync) are kept once computed; a per-Service
+     * chain is canonicalised when asked, so a full comparison does not leave a second copy of
+     * every rule on the heap for as long as the model lives (tens of MB at 10,000 Services).
+     */
     List<String> canonicalRules(String table, String chain) {
         List<String> rules = rules(table, chain);
         if (rules == null || canonical) {
             return rules;
         }
+        if (perServiceChain(chain)) {
+            return rules.stream().map(IptablesCanonical::rule).toList();
+        }
         return canonicalMemo.computeIfAbsent(table + "/" + chain,
                 k -> rules.stream().map(IptablesCanonical::rule).toList());
+    }
+
+    private static boolean perServiceChain(String chain) {
+        return chain.startsWith("SLUICE-SVC-") || chain.startsWith("SLUICE-SEP-") || chain.startsWith("SLUICE-SVL-")
+                || chain.startsWith("SLUICE-EXT-") || chain.startsWith("SLUICE-FW-");
     }
 
     /** Jumps into Sluice's chains from chains not Sluice's, per table (only for rules read from the kernel). */
