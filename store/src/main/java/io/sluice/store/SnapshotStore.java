@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Layout (one column family, bytewise order): each live object is stored under its
  * {@link ObjectKey#toString()} UTF-8 bytes, its value the {@link EventCodec}-encoded UPSERT event
- * that last set it; deleted objects have no entry. One meta entry under {@link #META_KEY} (a key no
+ * that last set it (as read from the log when the applier commits it: any committed schema version);
+ * deleted objects have no entry. One meta entry under {@link #META_KEY} (a key no
  * object key can equal: it starts with a NUL byte) holds {@code appliedSeq}, {@code nextOffset} and
  * {@code clusterId}.
  *
@@ -137,6 +138,7 @@ public final class SnapshotStore implements AutoCloseable {
      * Commits, in one synced batch, the effect of {@code applied} (UPSERT puts the encoded event under
      * the object's key, DELETE removes the key) together with the new log position. {@code applied}
      * may be empty: quarantined events still move the position. On failure nothing was written.
+     * Encodes every UPSERT; {@link #commitEncoded} stores encodings the caller already has.
      *
      * @param applied    the events replayed since the last commit, in seq order, all above the stored
      *                   appliedSeq and at most {@code appliedSeq}, all of one cluster (the stored one, if any)
@@ -146,6 +148,22 @@ public final class SnapshotStore implements AutoCloseable {
      * @throws SnapshotStoreException   IO if RocksDB refused the write (nothing is written)
      */
     public synchronized void commit(List<ChangeEvent> applied, long appliedSeq, long nextOffset) {
+        List<EncodedEvent> encoded = new ArrayList<>(applied.size());
+        for (ChangeEvent e : applied) {
+            encoded.add(new EncodedEvent(e, e.op() == Op.UPSERT ? codec.encode(e) : null));
+        }
+        commitEncoded(encoded, appliedSeq, nextOffset);
+    }
+
+    /**
+     * {@link #commit}, storing each UPSERT's given encoding as it is (the log record's bytes: no
+     * re-encoding). {@link #load} decodes and validates them like any other entry, so bytes that do not
+     * decode to their event's UPSERT make the store CORRUPT on the next load.
+     *
+     * @throws IllegalArgumentException if the arguments break {@link #commit}'s rules (nothing is written)
+     * @throws SnapshotStoreException   IO if RocksDB refused the write (nothing is written)
+     */
+    public synchronized void commitEncoded(List<EncodedEvent> applied, long appliedSeq, long nextOffset) {
         requireOpen();
         if (position == null) {
             throw corrupt("its log position entry is unreadable, so no commit can extend it", null);
@@ -153,10 +171,11 @@ public final class SnapshotStore implements AutoCloseable {
         String clusterId = checkCommit(applied, appliedSeq, nextOffset);
         Meta next = new Meta(appliedSeq, nextOffset, clusterId, false);
         try (WriteBatch batch = new WriteBatch()) {
-            for (ChangeEvent e : applied) {
+            for (EncodedEvent encoded : applied) {
+                ChangeEvent e = encoded.event();
                 byte[] key = keyBytes(e.key());
                 switch (e.op()) {
-                    case UPSERT -> batch.put(key, codec.encode(e));
+                    case UPSERT -> batch.put(key, encoded.bytes());
                     case DELETE -> batch.delete(key);
                     default -> throw new IllegalArgumentException("unknown op " + e.op() + " in " + e.describe());
                 }
@@ -204,7 +223,7 @@ public final class SnapshotStore implements AutoCloseable {
         }
     }
 
-    private String checkCommit(List<ChangeEvent> applied, long appliedSeq, long nextOffset) {
+    private String checkCommit(List<EncodedEvent> applied, long appliedSeq, long nextOffset) {
         if (appliedSeq < 0 || nextOffset < 0) {
             throw new IllegalArgumentException("commit to " + dir + ": negative position appliedSeq=" + appliedSeq
                     + " nextOffset=" + nextOffset);
@@ -216,7 +235,8 @@ public final class SnapshotStore implements AutoCloseable {
         }
         String clusterId = position.clusterId;
         long prev = position.appliedSeq;
-        for (ChangeEvent e : applied) {
+        for (EncodedEvent encoded : applied) {
+            ChangeEvent e = encoded.event();
             if (e.seq() <= prev || e.seq() > appliedSeq) {
                 throw new IllegalArgumentException("commit to " + dir + ": event " + e.describe() + " is not in seq order within ("
                         + position.appliedSeq + ", " + appliedSeq + "]; previous seq " + prev);
