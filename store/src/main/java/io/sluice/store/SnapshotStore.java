@@ -20,7 +20,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.rocksdb.Options;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
@@ -171,7 +173,7 @@ public final class SnapshotStore implements AutoCloseable {
         String clusterId = checkCommit(applied, appliedSeq, nextOffset);
         Meta next = new Meta(appliedSeq, nextOffset, clusterId, false);
         try (WriteBatch batch = new WriteBatch()) {
-            for (EncodedEvent encoded : applied) {
+            for (EncodedEvent encoded : lastPerKey(applied)) {
                 ChangeEvent e = encoded.event();
                 byte[] key = keyBytes(e.key());
                 switch (e.op()) {
@@ -249,6 +251,25 @@ public final class SnapshotStore implements AutoCloseable {
             prev = e.seq();
         }
         return clusterId;
+    }
+
+    /**
+     * The last event of each key: the batch is written atomically, so earlier writes of a key in it
+     * would only be overwritten (a batch of catch-up events often changes one object several times).
+     */
+    private static List<EncodedEvent> lastPerKey(List<EncodedEvent> applied) {
+        if (applied.size() < 2) {
+            return applied;
+        }
+        Set<ObjectKey> seen = new HashSet<>(applied.size() * 2);
+        List<EncodedEvent> last = new ArrayList<>(applied.size());
+        for (int i = applied.size() - 1; i >= 0; i--) {
+            EncodedEvent e = applied.get(i);
+            if (seen.add(e.event().key())) {
+                last.add(e);
+            }
+        }
+        return last;
     }
 
     private List<ChangeEvent> readObjects(ReadOptions read, Meta meta) throws RocksDBException {

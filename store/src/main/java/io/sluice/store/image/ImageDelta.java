@@ -45,14 +45,11 @@ public final class ImageDelta {
         }
         seq = event.seq();
         ObjectKey key = event.key();
-        Resource previous = objects.get(key);
-        objects = event.op() == Op.UPSERT ? objects.with(key, event.object()) : objects.without(key);
-        if (previous instanceof EndpointSlice old) {
-            unindex(old);
-        }
-        if (event.object() instanceof EndpointSlice now) {
-            index(now);
-        }
+        PersistentSortedMap.Updated<ObjectKey, Resource> updated =
+                event.op() == Op.UPSERT ? objects.update(key, event.object()) : objects.delete(key);
+        objects = updated.map();
+        reindex(updated.previous() instanceof EndpointSlice old ? old : null,
+                event.object() instanceof EndpointSlice now ? now : null);
         changed.add(key);
         return true;
     }
@@ -94,6 +91,22 @@ public final class ImageDelta {
         if (applied != null) {
             throw new IllegalStateException("delta from seq " + base.seq() + " was already applied at seq " + seq
                     + "; replay further events into applied.delta()");
+        }
+    }
+
+    /** Moves a slice in the index from {@code old} (null: it was not there) to {@code now} (null: it is gone). */
+    private void reindex(EndpointSlice old, EndpointSlice now) {
+        if (old != null && now != null && old.serviceKey().equals(now.serviceKey())) {
+            // The common change, a slice updated in place: one walk down the index for the Service.
+            PersistentSortedMap<String, EndpointSlice> bySlice = slices.get(now.serviceKey());
+            slices = slices.with(now.serviceKey(), bySlice.with(now.name(), now));
+            return;
+        }
+        if (old != null) {
+            unindex(old);
+        }
+        if (now != null) {
+            index(now);
         }
     }
 

@@ -39,18 +39,40 @@ final class PersistentSortedMap<K extends Comparable<? super K>, V> extends Abst
 
     /** This map with {@code key} mapped to {@code value}; this map itself when it already maps it to that very value. */
     PersistentSortedMap<K, V> with(K key, V value) {
-        Objects.requireNonNull(key, "key");
-        Objects.requireNonNull(value, "value");
-        Edit edit = new Edit();
-        Node<K, V> newRoot = put(root, key, value, edit);
-        return newRoot == root ? this : new PersistentSortedMap<>(newRoot, edit.added ? size + 1 : size);
+        return update(key, value).map();
     }
 
     /** This map without {@code key}; this map itself when it has no such key. */
     PersistentSortedMap<K, V> without(K key) {
+        return delete(key).map();
+    }
+
+    /** {@link #with}, also telling the value {@code key} had here: one walk down the tree for both. */
+    Updated<K, V> update(K key, V value) {
         Objects.requireNonNull(key, "key");
-        Node<K, V> newRoot = remove(root, key);
-        return newRoot == root ? this : new PersistentSortedMap<>(newRoot, size - 1);
+        Objects.requireNonNull(value, "value");
+        Edit<V> edit = new Edit<>();
+        Node<K, V> newRoot = put(root, key, value, edit);
+        PersistentSortedMap<K, V> map = newRoot == root ? this
+                : new PersistentSortedMap<>(newRoot, edit.previous == null ? size + 1 : size);
+        return new Updated<>(map, edit.previous);
+    }
+
+    /** {@link #without}, also telling the value {@code key} had here. */
+    Updated<K, V> delete(K key) {
+        Objects.requireNonNull(key, "key");
+        Edit<V> edit = new Edit<>();
+        Node<K, V> newRoot = remove(root, key, edit);
+        return new Updated<>(newRoot == root ? this : new PersistentSortedMap<>(newRoot, size - 1), edit.previous);
+    }
+
+    /**
+     * The map after an edit, and the value the edited key had before it.
+     *
+     * @param map      the new map (the same map when the edit changed nothing)
+     * @param previous the key's value before the edit; null when it had none
+     */
+    record Updated<K extends Comparable<? super K>, V>(PersistentSortedMap<K, V> map, V previous) {
     }
 
     /** The entries whose key is at or above {@code from}, in key order. */
@@ -132,18 +154,18 @@ final class PersistentSortedMap<K extends Comparable<? super K>, V> extends Abst
         return null;
     }
 
-    /** Whether the last {@link #put} added a key (rather than replaced a value). */
-    private static final class Edit {
-        boolean added;
+    /** What one {@link #put} or {@link #remove} found under its key: null when the key was absent. */
+    private static final class Edit<V> {
+        V previous;
     }
 
-    private static <K extends Comparable<? super K>, V> Node<K, V> put(Node<K, V> n, K key, V value, Edit edit) {
+    private static <K extends Comparable<? super K>, V> Node<K, V> put(Node<K, V> n, K key, V value, Edit<V> edit) {
         if (n == null) {
-            edit.added = true;
             return new Node<>(key, value, null, null);
         }
         int c = key.compareTo(n.key);
         if (c == 0) {
+            edit.previous = n.value;
             return n.value == value ? n : new Node<>(key, value, n.left, n.right);
         }
         if (c < 0) {
@@ -154,19 +176,20 @@ final class PersistentSortedMap<K extends Comparable<? super K>, V> extends Abst
         return right == n.right ? n : balance(n.key, n.value, n.left, right);
     }
 
-    private static <K extends Comparable<? super K>, V> Node<K, V> remove(Node<K, V> n, K key) {
+    private static <K extends Comparable<? super K>, V> Node<K, V> remove(Node<K, V> n, K key, Edit<V> edit) {
         if (n == null) {
             return null;
         }
         int c = key.compareTo(n.key);
         if (c < 0) {
-            Node<K, V> left = remove(n.left, key);
+            Node<K, V> left = remove(n.left, key, edit);
             return left == n.left ? n : balance(n.key, n.value, left, n.right);
         }
         if (c > 0) {
-            Node<K, V> right = remove(n.right, key);
+            Node<K, V> right = remove(n.right, key, edit);
             return right == n.right ? n : balance(n.key, n.value, n.left, right);
         }
+        edit.previous = n.value;
         if (n.left == null) {
             return n.right;
         }
