@@ -103,7 +103,8 @@ class SnapshotStoreIT {
                 Fixtures.node("verbatim", 0), T, "v");
         byte[] bytes = codec.encode(upsert);
         try (SnapshotStore store = SnapshotStore.open(tmp)) {
-            store.commitEncoded(List.of(new EncodedEvent(upsert, bytes)), upsert.seq(), upsert.seq());
+            store.commitEncoded(List.of(new EncodedEvent(upsert, bytes)), upsert.seq(),
+                    plan.get(plan.size() - 1).nextOffset() + 1);
         }
         try (RocksDB raw = RocksDB.open(tmp.toString())) {
             assertThat(raw.get(upsert.key().toString().getBytes(StandardCharsets.UTF_8))).isEqualTo(bytes);

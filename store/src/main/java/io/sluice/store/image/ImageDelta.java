@@ -5,8 +5,10 @@ import io.sluice.schema.model.EndpointSlice;
 import io.sluice.schema.model.ObjectKey;
 import io.sluice.schema.model.Op;
 import io.sluice.schema.model.Resource;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -27,7 +29,8 @@ public final class ImageDelta {
     private PersistentSortedMap<ObjectKey, Resource> objects;
     private PersistentSortedMap<ObjectKey, PersistentSortedMap<String, EndpointSlice>> slices;
     private long seq;
-    private final Set<ObjectKey> changed = new LinkedHashSet<>();
+    /** Keys in the order replayed, repeats included: cheaper per event than a set; {@link #changedKeys} dedups. */
+    private final List<ObjectKey> changed = new ArrayList<>();
     private ClusterImage applied;
 
     ImageDelta(ClusterImage base) {
@@ -98,8 +101,7 @@ public final class ImageDelta {
     private void reindex(EndpointSlice old, EndpointSlice now) {
         if (old != null && now != null && old.serviceKey().equals(now.serviceKey())) {
             // The common change, a slice updated in place: one walk down the index for the Service.
-            PersistentSortedMap<String, EndpointSlice> bySlice = slices.get(now.serviceKey());
-            slices = slices.with(now.serviceKey(), bySlice.with(now.name(), now));
+            slices = slices.withReplaced(now.serviceKey(), bySlice -> bySlice.with(now.name(), now));
             return;
         }
         if (old != null) {
