@@ -29,7 +29,8 @@ import org.apache.kafka.common.TopicPartition;
  * The blocking half of the applier: reads the events topic from the position stored in the
  * snapshot store, replays good events into the image, quarantines bad ones, and commits each batch
  * (state and position in one RocksDB batch; one poll's records, or several polls' while catching up)
- * before handing the new image out.
+ * before handing the new image out. Large polls are decoded on the common fork-join pool too (decoding is
+ * pure); everything else, quarantine included, happens on the calling thread in log order.
  *
  * <p>Not thread-safe: driven by the applier's single-threaded log worker. It owns no resource: the
  * caller closes the consumer, the store and the quarantine's producer.
@@ -46,6 +47,8 @@ public final class LogReader {
     public static final int MAX_BATCH_RECORDS = 10_000;
     /** The consumer's {@code max.poll.records} (Kafka's default is 500): fewer, larger polls while catching up. */
     public static final int MAX_POLL_RECORDS = 2_000;
+    /** Polls at least this large are decoded in parallel; smaller ones are not worth the hand-off. */
+    private static final int PARALLEL_DECODE_RECORDS = 256;
 
     private final ApplierConfig config;
     private final Consumer<byte[], byte[]> consumer;
@@ -176,19 +179,37 @@ public final class LogReader {
     }
 
     private void read(ConsumerRecords<byte[], byte[]> records, Batch batch) {
-        for (ConsumerRecord<byte[], byte[]> record : records.records(partition)) {
-            batch.last = record.offset();
-            ChangeEvent event = decodeOrQuarantine(record);
+        for (Decoded decoded : decodeAll(records.records(partition))) {
+            batch.last = decoded.record().offset();
+            ChangeEvent event = acceptOrQuarantine(decoded);
             if (event == null) {
                 batch.bad++;
             } else if (batch.delta.replay(event)) {
-                batch.applied.add(new EncodedEvent(event, record.value()));
+                batch.applied.add(new EncodedEvent(event, decoded.record().value()));
                 batch.changes.add(new PollResult.Change(event.seq(),
                         event.triggerTime() != null ? event.triggerTime() : event.observedAt(), event.observedAt(), event.key()));
             } else {
                 batch.skipped++;
             }
         }
+    }
+
+    /**
+     * Decodes and validates every record, in order. That is pure and most of what replaying costs,
+     * so a large poll (catching up) is decoded on the common fork-join pool as well as this thread;
+     * quarantining and replaying stay on this thread, in log order.
+     */
+    private List<Decoded> decodeAll(List<ConsumerRecord<byte[], byte[]>> records) {
+        if (records.size() < PARALLEL_DECODE_RECORDS) {
+            List<Decoded> out = new ArrayList<>(records.size());
+            records.forEach(r -> out.add(decode(r)));
+            return out;
+        }
+        return records.parallelStream().map(this::decode).toList();
+    }
+
+    /** One record decoded: its event, or why it could not be. */
+    private record Decoded(ConsumerRecord<byte[], byte[]> record, ChangeEvent event, BadEventException error) {
     }
 
     /** Stores the record bytes the events were decoded from, rather than encoding them again. */
@@ -229,16 +250,24 @@ public final class LogReader {
         nextOffset = start;
     }
 
-    /** The event, or null after quarantining the record. */
-    private ChangeEvent decodeOrQuarantine(ConsumerRecord<byte[], byte[]> record) {
-        ChangeEvent event;
+    private Decoded decode(ConsumerRecord<byte[], byte[]> record) {
         try {
-            event = record.value() == null ? tombstone(record) : codec.decode(record.value());
+            return new Decoded(record, record.value() == null ? tombstone(record) : codec.decode(record.value()), null);
         } catch (BadEventException e) {
+            return new Decoded(record, null, e);
+        }
+    }
+
+    /** The event, or null after quarantining the record. */
+    private ChangeEvent acceptOrQuarantine(Decoded decoded) {
+        ConsumerRecord<byte[], byte[]> record = decoded.record();
+        BadEventException e = decoded.error();
+        if (e != null) {
             String reason = e.reason() == BadEventException.Reason.UNDECODABLE ? Quarantine.UNDECODABLE : Quarantine.INVALID;
             quarantine.quarantine(record, reason, e.getMessage(), seqOf(record, e.getMessage()));
             return null;
         }
+        ChangeEvent event = decoded.event();
         if (!config.clusterId().equals(event.clusterId())) {
             quarantine.quarantine(record, Quarantine.CLUSTER_MISMATCH, event.describe() + " is from cluster '"
                     + event.clusterId() + "', this node follows '" + config.clusterId() + "'", event.seq());

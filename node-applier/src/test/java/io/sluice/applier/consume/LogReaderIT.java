@@ -157,6 +157,34 @@ class LogReaderIT {
     }
 
     @Test
+    void aLargePollIsDecodedInParallelYetQuarantinedAndReplayedInLogOrder() {
+        List<ChangeEvent> events = nodeEvents(600);
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        List<ChangeEvent> good = new ArrayList<>();
+        for (ChangeEvent e : events) {
+            if (e.seq() % 97 == 0) {
+                records.add(record(records.size(), e.key().toString(), ("junk " + e.seq()).getBytes(StandardCharsets.UTF_8)));
+            } else {
+                records.add(encoded(e, records.size()));
+                good.add(e);
+            }
+        }
+        log(records);
+        LogReader reader = reader(10_000);
+        reader.connect();
+
+        PollResult r = reader.poll(POLL);
+
+        assertThat(r.records()).isEqualTo(600);
+        assertThat(r.quarantined()).isEqualTo(6);
+        assertThat(r.changes()).extracting(PollResult.Change::seq)
+                .containsExactlyElementsOf(good.stream().map(ChangeEvent::seq).toList());
+        assertThat(deadLetters.history()).extracting(p -> new String(p.value(), StandardCharsets.UTF_8))
+                .containsExactly("junk 97", "junk 194", "junk 291", "junk 388", "junk 485", "junk 582");
+        assertThat(store.load().image()).isEqualTo(reader.image()).isEqualTo(replay(good));
+    }
+
+    @Test
     void aPollThatFailsInTheMiddleOfABatchCommitsNothingOfItAndMovesBackToTheStoredPosition() {
         List<ChangeEvent> events = nodeEvents(20);
         log(events.stream().map(LogReaderIT::encoded).toList());
@@ -216,8 +244,8 @@ class LogReaderIT {
     }
 
     private static Node node(String name, int variant) {
-        return new Node(name, List.of(NodeAddress.internalIP("192.168.0." + (variant + 1))), "zone-a",
-                List.of("10.244." + variant + ".0/24"));
+        int v = variant % 250;
+        return new Node(name, List.of(NodeAddress.internalIP("192.168.0." + (v + 1))), "zone-a", List.of("10.244." + v + ".0/24"));
     }
 
     private static ClusterImage replay(List<ChangeEvent> events) {
