@@ -27,11 +27,14 @@ public final class ClusterImage {
 
     private final long seq;
     private final PersistentSortedMap<ObjectKey, Resource> objects;
-    /** Service key → slice name → slice, for slices whose kubernetes.io/service-name points at it. */
-    private final PersistentSortedMap<ObjectKey, PersistentSortedMap<String, EndpointSlice>> slicesByService;
+    /**
+     * Service key → slice name → slice key, for slices whose kubernetes.io/service-name points at it.
+     * Keys, not slices: a slice changed in place (the common change) leaves the index as it is.
+     */
+    private final PersistentSortedMap<ObjectKey, PersistentSortedMap<String, ObjectKey>> slicesByService;
 
     ClusterImage(long seq, PersistentSortedMap<ObjectKey, Resource> objects,
-            PersistentSortedMap<ObjectKey, PersistentSortedMap<String, EndpointSlice>> slicesByService) {
+            PersistentSortedMap<ObjectKey, PersistentSortedMap<String, ObjectKey>> slicesByService) {
         this.seq = seq;
         this.objects = objects;
         this.slicesByService = slicesByService;
@@ -77,8 +80,15 @@ public final class ClusterImage {
 
     /** The slices of one Service, sorted by slice name. */
     public List<EndpointSlice> slicesFor(ObjectKey serviceKey) {
-        Map<String, EndpointSlice> s = slicesByService.get(serviceKey);
-        return s == null ? List.of() : List.copyOf(s.values());
+        PersistentSortedMap<String, ObjectKey> s = slicesByService.get(serviceKey);
+        if (s == null) {
+            return List.of();
+        }
+        List<EndpointSlice> out = new ArrayList<>(s.size());
+        for (ObjectKey sliceKey : s.values()) {
+            out.add((EndpointSlice) objects.get(sliceKey));
+        }
+        return List.copyOf(out);
     }
 
     /** Every object, in key order; read-only. */
@@ -94,7 +104,7 @@ public final class ClusterImage {
         return objects;
     }
 
-    PersistentSortedMap<ObjectKey, PersistentSortedMap<String, EndpointSlice>> sliceIndex() {
+    PersistentSortedMap<ObjectKey, PersistentSortedMap<String, ObjectKey>> sliceIndex() {
         return slicesByService;
     }
 

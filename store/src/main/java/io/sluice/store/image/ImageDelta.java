@@ -27,7 +27,7 @@ import java.util.Set;
 public final class ImageDelta {
     private final ClusterImage base;
     private PersistentSortedMap<ObjectKey, Resource> objects;
-    private PersistentSortedMap<ObjectKey, PersistentSortedMap<String, EndpointSlice>> slices;
+    private PersistentSortedMap<ObjectKey, PersistentSortedMap<String, ObjectKey>> slices;
     private long seq;
     /** Keys in the order replayed, repeats included: cheaper per event than a set; {@link #changedKeys} dedups. */
     private final List<ObjectKey> changed = new ArrayList<>();
@@ -100,9 +100,7 @@ public final class ImageDelta {
     /** Moves a slice in the index from {@code old} (null: it was not there) to {@code now} (null: it is gone). */
     private void reindex(EndpointSlice old, EndpointSlice now) {
         if (old != null && now != null && old.serviceKey().equals(now.serviceKey())) {
-            // The common change, a slice updated in place: one walk down the index for the Service.
-            slices = slices.withReplaced(now.serviceKey(), bySlice -> bySlice.with(now.name(), now));
-            return;
+            return; // updated in place (same key, same Service): the index holds keys, nothing moves
         }
         if (old != null) {
             unindex(old);
@@ -113,17 +111,17 @@ public final class ImageDelta {
     }
 
     private void index(EndpointSlice now) {
-        PersistentSortedMap<String, EndpointSlice> bySlice = slices.get(now.serviceKey());
+        PersistentSortedMap<String, ObjectKey> bySlice = slices.get(now.serviceKey());
         if (bySlice == null) {
             bySlice = PersistentSortedMap.empty();
         }
-        slices = slices.with(now.serviceKey(), bySlice.with(now.name(), now));
+        slices = slices.with(now.serviceKey(), bySlice.with(now.name(), now.key()));
     }
 
     private void unindex(EndpointSlice old) {
-        PersistentSortedMap<String, EndpointSlice> bySlice = slices.get(old.serviceKey());
+        PersistentSortedMap<String, ObjectKey> bySlice = slices.get(old.serviceKey());
         if (bySlice != null) {
-            PersistentSortedMap<String, EndpointSlice> rest = bySlice.without(old.name());
+            PersistentSortedMap<String, ObjectKey> rest = bySlice.without(old.name());
             slices = rest.isEmpty() ? slices.without(old.serviceKey()) : slices.with(old.serviceKey(), rest);
         }
     }

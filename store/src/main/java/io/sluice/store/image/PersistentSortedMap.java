@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
-import java.util.function.UnaryOperator;
 
 /**
  * An immutable map sorted by its keys' natural order, with structural sharing: {@link #with} and
@@ -46,16 +45,6 @@ final class PersistentSortedMap<K extends Comparable<? super K>, V> extends Abst
     /** This map without {@code key}; this map itself when it has no such key. */
     PersistentSortedMap<K, V> without(K key) {
         return delete(key).map();
-    }
-
-    /**
-     * This map with the value of {@code key} replaced by {@code remap} of it, in one walk down the tree;
-     * this map itself when it has no such key or {@code remap} returns the very same value.
-     */
-    PersistentSortedMap<K, V> withReplaced(K key, UnaryOperator<V> remap) {
-        Objects.requireNonNull(key, "key");
-        Node<K, V> newRoot = replace(root, key, remap);
-        return newRoot == root ? this : new PersistentSortedMap<>(newRoot, size);
     }
 
     /** {@link #with}, also telling the value {@code key} had here: one walk down the tree for both. */
@@ -185,24 +174,6 @@ final class PersistentSortedMap<K extends Comparable<? super K>, V> extends Abst
         }
         Node<K, V> right = put(n.right, key, value, edit);
         return right == n.right ? n : balance(n.key, n.value, n.left, right);
-    }
-
-    /** The tree's shape does not change, so no rebalancing. */
-    private static <K extends Comparable<? super K>, V> Node<K, V> replace(Node<K, V> n, K key, UnaryOperator<V> remap) {
-        if (n == null) {
-            return null;
-        }
-        int c = key.compareTo(n.key);
-        if (c == 0) {
-            V value = Objects.requireNonNull(remap.apply(n.value), "remapped value");
-            return value == n.value ? n : new Node<>(n.key, value, n.left, n.right);
-        }
-        if (c < 0) {
-            Node<K, V> left = replace(n.left, key, remap);
-            return left == n.left ? n : new Node<>(n.key, n.value, left, n.right);
-        }
-        Node<K, V> right = replace(n.right, key, remap);
-        return right == n.right ? n : new Node<>(n.key, n.value, n.left, right);
     }
 
     private static <K extends Comparable<? super K>, V> Node<K, V> remove(Node<K, V> n, K key, Edit<V> edit) {

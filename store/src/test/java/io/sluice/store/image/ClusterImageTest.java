@@ -224,8 +224,8 @@ class ClusterImageTest {
         expected.values().forEach(l -> l.sort((a, b) -> a.name().compareTo(b.name())));
         assertThat(image.sliceIndex().keySet()).isEqualTo(expected.keySet());
         expected.forEach((svc, slices) -> assertThat(image.slicesFor(svc)).isEqualTo(slices));
-        Set<Resource> indexed = image.sliceIndex().values().stream().flatMap(m -> m.values().stream()).collect(Collectors.toSet());
-        assertThat(indexed).hasSize(image.endpointSlices().size());
+        Set<ObjectKey> indexed = image.sliceIndex().values().stream().flatMap(m -> m.values().stream()).collect(Collectors.toSet());
+        assertThat(indexed).containsExactlyInAnyOrderElementsOf(image.endpointSlices().stream().map(EndpointSlice::key).toList());
     }
 
     private static List<String> names(List<EndpointSlice> slices) {
