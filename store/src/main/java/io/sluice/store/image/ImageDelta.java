@@ -99,8 +99,8 @@ public final class ImageDelta {
 
     /** Moves a slice in the index from {@code old} (null: it was not there) to {@code now} (null: it is gone). */
     private void reindex(EndpointSlice old, EndpointSlice now) {
-        if (old != null && now != null && old.serviceKey().equals(now.serviceKey())) {
-            return; // updated in place (same key, same Service): the index holds keys, nothing moves
+        if (old != null && now != null && old.serviceName().equals(now.serviceName())) {
+            return; // updated in place (same key, so same namespace; same Service): the index holds keys, nothing moves
         }
         if (old != null) {
             unindex(old);
