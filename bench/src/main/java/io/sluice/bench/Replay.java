@@ -11,6 +11,7 @@ import io.sluice.schema.model.ChangeEvent;
 import io.sluice.schema.model.EndpointSlice;
 import io.sluice.store.Snapshot;
 import io.sluice.store.SnapshotStore;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -83,6 +84,7 @@ public final class Replay {
             LogReader reader = new LogReader(config, empty, store, consumer,
                     new Quarantine(producer, config.deadLetterTopic(), config.nodeName(), config.clusterId(), log, metrics),
                     metrics, log);
+            long cpu0 = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
             long t0 = System.nanoTime();
             LogReader.Connection c = reader.connect();
             long deadline = t0 + Duration.ofMinutes(5).toNanos();
@@ -96,15 +98,23 @@ public final class Replay {
                 position = r.position();
             }
             double secs = (System.nanoTime() - t0) / 1e9;
+            double cpuSecs = (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - cpu0) / 1e9;
             if (position < c.end()) {
                 System.out.printf("replay did NOT reach the log end within 5 min: %d of %d%n", position, c.end());
             }
             double rate = applied / secs;
             System.out.printf(Locale.ROOT, "replayed %d events (%d expected) in %.2f s: %.0f events/s, %d polls "
-                    + "(%.0f events per commit); image %d objects at seq %d%n", applied, expected, secs, rate, polls,
-                    (double) applied / Math.max(1, polls), reader.image().size(), reader.image().seq());
+                    + "(%.0f events per commit); image %d objects at seq %d; this thread on CPU %.2f s; load average %s%n",
+                    applied, expected, secs, rate, polls, (double) applied / Math.max(1, polls), reader.image().size(),
+                    reader.image().seq(), cpuSecs, loadAverage());
             return rate;
         }
+    }
+
+    /** The 1-minute load average (the machine is shared: the figures depend on it), or "unknown". */
+    static String loadAverage() {
+        double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        return load < 0 ? "unknown" : String.format(Locale.ROOT, "%.2f", load);
     }
 
     private static List<Double> coldStarts(BenchKafka kafka, Path state, int n) throws Exception {
@@ -181,6 +191,7 @@ public final class Replay {
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, LogReader.MAX_POLL_RECORDS);
         p.putAll(config.kafkaProperties());
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);

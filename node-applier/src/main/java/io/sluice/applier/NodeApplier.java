@@ -563,6 +563,7 @@ public final class NodeApplier extends AbstractVerticle {
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000);
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, LogReader.MAX_POLL_RECORDS);
         overrides(p, ConsumerConfig.configNames());
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         p.remove(ConsumerConfig.GROUP_ID_CONFIG);

@@ -20,7 +20,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.LRUCache;
 import org.rocksdb.Options;
@@ -40,7 +42,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Layout (one column family, bytewise order): each live object is stored under its
  * {@link ObjectKey#toString()} UTF-8 bytes, its value the {@link EventCodec}-encoded UPSERT event
- * that last set it; deleted objects have no entry. One meta entry under {@link #META_KEY} (a key no
+ * that last set it (as read from the log when the applier commits it: any committed schema version);
+ * deleted objects have no entry. One meta entry under {@link #META_KEY} (a key no
  * object key can equal: it starts with a NUL byte) holds {@code appliedSeq}, {@code nextOffset} and
  * {@code clusterId}.
  *
@@ -177,6 +180,7 @@ public final class SnapshotStore implements AutoCloseable {
      * Commits, in one synced batch, the effect of {@code applied} (UPSERT puts the encoded event under
      * the object's key, DELETE removes the key) together with the new log position. {@code applied}
      * may be empty: quarantined events still move the position. On failure nothing was written.
+     * Encodes every UPSERT; {@link #commitEncoded} stores encodings the caller already has.
      *
      * @param applied    the events replayed since the last commit, in seq order, all above the stored
      *                   appliedSeq and at most {@code appliedSeq}, all of one cluster (the stored one, if any)
@@ -186,6 +190,22 @@ public final class SnapshotStore implements AutoCloseable {
      * @throws SnapshotStoreException   IO if RocksDB refused the write (nothing is written)
      */
     public synchronized void commit(List<ChangeEvent> applied, long appliedSeq, long nextOffset) {
+        List<EncodedEvent> encoded = new ArrayList<>(applied.size());
+        for (ChangeEvent e : applied) {
+            encoded.add(new EncodedEvent(e, e.op() == Op.UPSERT ? codec.encode(e) : null));
+        }
+        commitEncoded(encoded, appliedSeq, nextOffset);
+    }
+
+    /**
+     * {@link #commit}, storing each UPSERT's given encoding as it is (the log record's bytes: no
+     * re-encoding). {@link #load} decodes and validates them like any other entry, so bytes that do not
+     * decode to their event's UPSERT make the store CORRUPT on the next load.
+     *
+     * @throws IllegalArgumentException if the arguments break {@link #commit}'s rules (nothing is written)
+     * @throws SnapshotStoreException   IO if RocksDB refused the write (nothing is written)
+     */
+    public synchronized void commitEncoded(List<EncodedEvent> applied, long appliedSeq, long nextOffset) {
         requireOpen();
         if (position == null) {
             throw corrupt("its log position entry is unreadable, so no commit can extend it", null);
@@ -193,10 +213,11 @@ public final class SnapshotStore implements AutoCloseable {
         String clusterId = checkCommit(applied, appliedSeq, nextOffset);
         Meta next = new Meta(appliedSeq, nextOffset, clusterId, false);
         try (WriteBatch batch = new WriteBatch()) {
-            for (ChangeEvent e : applied) {
+            for (EncodedEvent encoded : lastPerKey(applied)) {
+                ChangeEvent e = encoded.event();
                 byte[] key = keyBytes(e.key());
                 switch (e.op()) {
-                    case UPSERT -> batch.put(key, codec.encode(e));
+                    case UPSERT -> batch.put(key, encoded.bytes());
                     case DELETE -> batch.delete(key);
                     default -> throw new IllegalArgumentException("unknown op " + e.op() + " in " + e.describe());
                 }
@@ -263,7 +284,7 @@ public final class SnapshotStore implements AutoCloseable {
         }
     }
 
-    private String checkCommit(List<ChangeEvent> applied, long appliedSeq, long nextOffset) {
+    private String checkCommit(List<EncodedEvent> applied, long appliedSeq, long nextOffset) {
         if (appliedSeq < 0 || nextOffset < 0) {
             throw new IllegalArgumentException("commit to " + dir + ": negative position appliedSeq=" + appliedSeq
                     + " nextOffset=" + nextOffset);
@@ -275,7 +296,8 @@ public final class SnapshotStore implements AutoCloseable {
         }
         String clusterId = position.clusterId;
         long prev = position.appliedSeq;
-        for (ChangeEvent e : applied) {
+        for (EncodedEvent encoded : applied) {
+            ChangeEvent e = encoded.event();
             if (e.seq() <= prev || e.seq() > appliedSeq) {
                 throw new IllegalArgumentException("commit to " + dir + ": event " + e.describe() + " is not in seq order within ("
                         + position.appliedSeq + ", " + appliedSeq + "]; previous seq " + prev);
@@ -288,6 +310,25 @@ public final class SnapshotStore implements AutoCloseable {
             prev = e.seq();
         }
         return clusterId;
+    }
+
+    /**
+     * The last event of each key: the batch is written atomically, so earlier writes of a key in it
+     * would only be overwritten (a batch of catch-up events often changes one object several times).
+     */
+    private static List<EncodedEvent> lastPerKey(List<EncodedEvent> applied) {
+        if (applied.size() < 2) {
+            return applied;
+        }
+        Set<ObjectKey> seen = new HashSet<>(applied.size() * 2);
+        List<EncodedEvent> last = new ArrayList<>(applied.size());
+        for (int i = applied.size() - 1; i >= 0; i--) {
+            EncodedEvent e = applied.get(i);
+            if (seen.add(e.event().key())) {
+                last.add(e);
+            }
+        }
+        return last;
     }
 
     private List<ChangeEvent> readObjects(ReadOptions read, Meta meta) throws RocksDBException {

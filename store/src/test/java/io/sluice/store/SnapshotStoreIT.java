@@ -4,10 +4,14 @@ import static io.sluice.store.Fixtures.CLUSTER;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.sluice.schema.codec.EventCodec;
 import io.sluice.schema.model.ChangeEvent;
+import io.sluice.schema.model.Node;
 import io.sluice.schema.model.ObjectKey;
+import io.sluice.schema.model.Op;
 import io.sluice.store.SnapshotStoreException.Reason;
 import io.sluice.store.image.ClusterImage;
+import io.sluice.store.image.ImageDelta;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -82,6 +86,45 @@ class SnapshotStoreIT {
             assertThat(s.nextOffset()).isEqualTo(5);
             assertThat(s.clusterId()).isEqualTo(CLUSTER);
         }
+    }
+
+    @Test
+    void encodedCommitsStoreTheGivenBytesAsTheyAreAndLoadLikeEncodedOnes() throws Exception {
+        EventCodec codec = new EventCodec();
+        List<CommitPlan.Batch> plan = CommitPlan.plan(23, 120);
+        try (SnapshotStore store = SnapshotStore.open(tmp)) {
+            for (CommitPlan.Batch b : plan) {
+                List<EncodedEvent> encoded = b.applied().stream()
+                        .map(e -> new EncodedEvent(e, e.op() == Op.UPSERT ? codec.encode(e) : null)).toList();
+                store.commitEncoded(encoded, b.appliedSeq(), b.nextOffset());
+            }
+        }
+        ChangeEvent upsert = ChangeEvent.upsert(CLUSTER, plan.get(plan.size() - 1).appliedSeq() + 1,
+                Fixtures.node("verbatim", 0), T, "v");
+        byte[] bytes = codec.encode(upsert);
+        try (SnapshotStore store = SnapshotStore.open(tmp)) {
+            store.commitEncoded(List.of(new EncodedEvent(upsert, bytes)), upsert.seq(),
+                    plan.get(plan.size() - 1).nextOffset() + 1);
+        }
+        try (RocksDB raw = RocksDB.open(tmp.toString())) {
+            assertThat(raw.get(upsert.key().toString().getBytes(StandardCharsets.UTF_8))).isEqualTo(bytes);
+        }
+        ImageDelta delta = CommitPlan.imageAfter(plan, plan.size() - 1).delta();
+        delta.replay(upsert);
+        ClusterImage expected = delta.apply();
+        try (SnapshotStore store = SnapshotStore.open(tmp)) {
+            Snapshot s = store.load();
+            assertThat(s.image()).isEqualTo(expected);
+            assertThat(s.image().node("verbatim")).contains((Node) upsert.object());
+        }
+    }
+
+    @Test
+    void anUpsertWithoutItsBytesIsRefused() {
+        ChangeEvent upsert = ChangeEvent.upsert(CLUSTER, 1, Fixtures.node("n1", 0), T, "1");
+        assertThatThrownBy(() -> new EncodedEvent(upsert, null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("seq=1");
+        assertThat(new EncodedEvent(ChangeEvent.delete(CLUSTER, 2, upsert.key(), T, "2"), null).bytes()).isNull();
     }
 
     @Test

@@ -157,8 +157,18 @@ final class AvroMapping {
         return new Node(key.name(), map(a.getAddresses(), x -> new NodeAddress(x.getType(), x.getAddress())), a.getZone(), a.getPodCIDRs());
     }
 
+    /** An immutable list of f over in; the records take it without copying it again (decoding is hot on replay). */
     private static <A, B> List<B> map(List<A> in, Function<A, B> f) {
-        return in == null ? List.of() : in.stream().map(f).toList();
+        if (in == null || in.isEmpty()) {
+            return List.of();
+        }
+        Object[] out = new Object[in.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = f.apply(in.get(i));
+        }
+        @SuppressWarnings("unchecked")
+        List<B> list = (List<B>) List.of(out);
+        return list;
     }
 
 }

@@ -15,10 +15,19 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.avro.Schema;
-import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.avro.SchemaNormalization;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.DatumReader;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.message.BadHeaderException;
 import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.avro.message.MissingSchemaException;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.util.ClassSecurityValidator;
 
@@ -42,9 +51,13 @@ public final class EventCodec {
         ClassSecurityValidator.setGlobal(ClassSecurityValidator.composite(ClassSecurityValidator.getGlobal(), trusted.build()));
     }
 
+    /** Avro single-object encoding: marker C3 01, then the writer schema's CRC-64-AVRO fingerprint, little-endian. */
+    private static final int HEADER_LENGTH = 10;
+
     private final BinaryMessageEncoder<ChangeEventAvro> encoder =
             new BinaryMessageEncoder<>(SpecificData.getForClass(ChangeEventAvro.class), ChangeEventAvro.getClassSchema());
-    private final BinaryMessageDecoder<ChangeEventAvro> decoder = newDecoder();
+    /** Writer schema fingerprint → a reader resolving that version to the current schema (thread-safe). */
+    private final Map<Long, DatumReader<ChangeEventAvro>> readers = newReaders();
 
     public byte[] encode(ChangeEvent event) {
         try {
@@ -66,7 +79,7 @@ public final class EventCodec {
     public ChangeEvent decode(byte[] bytes) throws BadEventException {
         ChangeEventAvro avro;
         try {
-            avro = decoder.decode(bytes);
+            avro = read(bytes);
         } catch (IOException | RuntimeException e) {
             throw new BadEventException(BadEventException.Reason.UNDECODABLE,
                     "cannot decode " + (bytes == null ? 0 : bytes.length) + " bytes as a ChangeEvent: " + e.getMessage(), e);
@@ -89,11 +102,37 @@ public final class EventCodec {
         return event;
     }
 
-    private static BinaryMessageDecoder<ChangeEventAvro> newDecoder() {
-        BinaryMessageDecoder<ChangeEventAvro> d =
-                new BinaryMessageDecoder<>(SpecificData.getForClass(ChangeEventAvro.class), ChangeEventAvro.getClassSchema());
-        SchemaHistory.all().forEach(d::addSchema);
-        return d;
+    /**
+     * What Avro's {@code BinaryMessageDecoder} does (check the header, pick the writer schema by its
+     * fingerprint, resolve it to the current one), but over the byte array itself rather than a
+     * stream read one byte at a time: decoding is most of what replaying the log costs.
+     */
+    private ChangeEventAvro read(byte[] bytes) throws IOException {
+        if (bytes.length < HEADER_LENGTH || bytes[0] != (byte) 0xC3 || bytes[1] != (byte) 0x01) {
+            throw new BadHeaderException("not an Avro single-object encoding: no C3 01 header");
+        }
+        long fingerprint = ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        DatumReader<ChangeEventAvro> reader = readers.get(fingerprint);
+        if (reader == null) {
+            throw new MissingSchemaException("unknown writer schema fingerprint " + Long.toHexString(fingerprint)
+                    + " (this build reads schema versions " + SchemaHistory.VERSIONS + ")");
+        }
+        BinaryDecoder in = DecoderFactory.get().binaryDecoder(bytes, HEADER_LENGTH, bytes.length - HEADER_LENGTH, null);
+        return reader.read(null, in);
+    }
+
+    private static Map<Long, DatumReader<ChangeEventAvro>> newReaders() {
+        SpecificData model = SpecificData.getForClass(ChangeEventAvro.class);
+        Schema current = ChangeEventAvro.getClassSchema();
+        Map<Long, DatumReader<ChangeEventAvro>> out = new HashMap<>();
+        List<Schema> writers = new ArrayList<>(SchemaHistory.all());
+        writers.add(current);
+        for (Schema writer : writers) {
+            @SuppressWarnings("unchecked")
+            DatumReader<ChangeEventAvro> reader = model.createDatumReader(writer, current);
+            out.put(SchemaNormalization.parsingFingerprint64(writer), reader);
+        }
+        return Map.copyOf(out);
     }
 
     /** The committed schema versions, oldest first, from {@code io/sluice/schema/history/} on the classpath. */

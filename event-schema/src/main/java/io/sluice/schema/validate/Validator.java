@@ -107,17 +107,21 @@ public final class Validator {
             }
             for (int j = 0; j < ep.addresses().size(); j++) {
                 String a = ep.addresses().get(j);
-                String f = "endpoints[" + i + "].addresses[" + j + "]";
                 switch (e.addressType()) {
                     case IPV4, IPV6 -> {
                         if (IpLiterals.family(a).map(fam -> !fam.wireName().equals(e.addressType().wireName())).orElse(true)) {
-                            out.add(new Violation(f, a, "is not an " + e.addressType().wireName() + " address"));
+                            out.add(new Violation(addressField(i, j), a, "is not an " + e.addressType().wireName() + " address"));
                         }
                     }
-                    case FQDN -> nonEmpty(f, a, out);
+                    case FQDN -> nonEmpty(addressField(i, j), a, out);
                 }
             }
         }
+    }
+
+    /** Named only when a violation is reported: a slice's addresses are checked on every event replayed. */
+    private static String addressField(int endpoint, int address) {
+        return "endpoints[" + endpoint + "].addresses[" + address + "]";
     }
 
     private static void node(Node n, List<Violation> out) {

@@ -8,9 +8,14 @@ import io.sluice.schema.model.ChangeEvent;
 import io.sluice.schema.model.ObjectKey;
 import io.sluice.schema.model.Service;
 import io.sluice.schema.model.ServicePort;
+import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.message.BinaryMessageEncoder;
 import org.junit.jupiter.api.Test;
 
 class EventCodecTest {
@@ -40,6 +45,41 @@ class EventCodecTest {
                 .isInstanceOf(BadEventException.class)
                 .hasMessageContaining("cannot decode 3 bytes")
                 .satisfies(e -> assertThat(((BadEventException) e).reason()).isEqualTo(BadEventException.Reason.UNDECODABLE));
+    }
+
+    @Test
+    void anUnknownSchemaFingerprintIsUndecodableAndNamesIt() {
+        byte[] bytes = codec.encode(Fixtures.upsert(1, Fixtures.fullNode()));
+        bytes[5] ^= 0x5A;
+        assertThatThrownBy(() -> codec.decode(bytes))
+                .isInstanceOf(BadEventException.class)
+                .hasMessageContaining("unknown writer schema fingerprint")
+                .satisfies(e -> assertThat(((BadEventException) e).reason()).isEqualTo(BadEventException.Reason.UNDECODABLE));
+    }
+
+    @Test
+    void aWrongHeaderIsUndecodable() {
+        byte[] bytes = codec.encode(Fixtures.upsert(1, Fixtures.fullNode()));
+        bytes[1] = 0x02;
+        assertThatThrownBy(() -> codec.decode(bytes))
+                .isInstanceOf(BadEventException.class)
+                .hasMessageContaining("no C3 01 header")
+                .satisfies(e -> assertThat(((BadEventException) e).reason()).isEqualTo(BadEventException.Reason.UNDECODABLE));
+    }
+
+    @Test
+    void decodesWhatAvrosOwnMessageEncoderWroteWithEveryReleasedSchema() throws Exception {
+        ChangeEvent event = Fixtures.upsert(2, Fixtures.fullSlice());
+        GenericRecord current = AvroMapping.toAvro(event);
+        for (String version : EventCodec.SchemaHistory.VERSIONS) {
+            Schema writer = EventCodec.SchemaHistory.load(version);
+            GenericRecord asWritten = new GenericData.Record(writer);
+            writer.getFields().forEach(f -> asWritten.put(f.name(), current.get(f.name())));
+            ByteBuffer buf = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), writer).encode(asWritten);
+            byte[] bytes = new byte[buf.remaining()];
+            buf.get(bytes);
+            assertThat(codec.decode(bytes)).as(version).isEqualTo(event);
+        }
     }
 
     @Test

@@ -6,32 +6,38 @@ import io.sluice.schema.model.Node;
 import io.sluice.schema.model.ObjectKey;
 import io.sluice.schema.model.Resource;
 import io.sluice.schema.model.Service;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.Optional;
-import java.util.SortedMap;
-import java.util.TreeMap;
 
 /**
  * The state of one cluster after replaying its log up to {@link #seq()}: every Service,
  * EndpointSlice and Node, keyed and sorted by {@link ObjectKey}. Immutable; change it through
  * {@link ImageDelta} (Kafka's metadata image/delta pattern). Pure Java: renderers read it.
+ *
+ * <p>Its maps are persistent ({@link PersistentSortedMap}): a new image shares every object it did not
+ * change with the image it was made from, so a delta costs O(changes · log n), not O(image), and images
+ * handed to other threads never change under them.
  */
 public final class ClusterImage {
-    private static final ClusterImage EMPTY = new ClusterImage(0, new TreeMap<>(), new TreeMap<>());
+    private static final ClusterImage EMPTY = new ClusterImage(0, PersistentSortedMap.empty(), PersistentSortedMap.empty());
 
     private final long seq;
-    private final NavigableMap<ObjectKey, Resource> objects;
-    /** Service key → slice name → slice, for slices whose kubernetes.io/service-name points at it. */
-    private final SortedMap<ObjectKey, SortedMap<String, EndpointSlice>> slicesByService;
+    private final PersistentSortedMap<ObjectKey, Resource> objects;
+    /**
+     * Service key → slice name → slice key, for slices whose kubernetes.io/service-name points at it.
+     * Keys, not slices: a slice changed in place (the common change) leaves the index as it is.
+     */
+    private final PersistentSortedMap<ObjectKey, PersistentSortedMap<String, ObjectKey>> slicesByService;
 
-    ClusterImage(long seq, NavigableMap<ObjectKey, Resource> objects,
-            SortedMap<ObjectKey, SortedMap<String, EndpointSlice>> slicesByService) {
+    ClusterImage(long seq, PersistentSortedMap<ObjectKey, Resource> objects,
+            PersistentSortedMap<ObjectKey, PersistentSortedMap<String, ObjectKey>> slicesByService) {
         this.seq = seq;
-        this.objects = Collections.unmodifiableNavigableMap(objects);
-        this.slicesByService = Collections.unmodifiableSortedMap(slicesByService);
+        this.objects = objects;
+        this.slicesByService = slicesByService;
     }
 
     public static ClusterImage empty() {
@@ -74,11 +80,18 @@ public final class ClusterImage {
 
     /** The slices of one Service, sorted by slice name. */
     public List<EndpointSlice> slicesFor(ObjectKey serviceKey) {
-        SortedMap<String, EndpointSlice> s = slicesByService.get(serviceKey);
-        return s == null ? List.of() : List.copyOf(s.values());
+        PersistentSortedMap<String, ObjectKey> s = slicesByService.get(serviceKey);
+        if (s == null) {
+            return List.of();
+        }
+        List<EndpointSlice> out = new ArrayList<>(s.size());
+        for (ObjectKey sliceKey : s.values()) {
+            out.add((EndpointSlice) objects.get(sliceKey));
+        }
+        return List.copyOf(out);
     }
 
-    /** Every object, in key order. */
+    /** Every object, in key order; read-only. */
     public Map<ObjectKey, Resource> objects() {
         return objects;
     }
@@ -87,20 +100,24 @@ public final class ClusterImage {
         return objects.size();
     }
 
-    NavigableMap<ObjectKey, Resource> objectMap() {
+    PersistentSortedMap<ObjectKey, Resource> objectMap() {
         return objects;
     }
 
-    SortedMap<ObjectKey, SortedMap<String, EndpointSlice>> sliceIndex() {
+    PersistentSortedMap<ObjectKey, PersistentSortedMap<String, ObjectKey>> sliceIndex() {
         return slicesByService;
     }
 
     private <T> List<T> ofKind(Kind kind, Class<T> type) {
-        ObjectKey from = new ObjectKey(kind, "", "");
-        return objects.tailMap(from, true).entrySet().stream()
-                .takeWhile(e -> e.getKey().kind() == kind)
-                .map(e -> type.cast(e.getValue()))
-                .toList();
+        List<T> out = new ArrayList<>();
+        for (Iterator<Map.Entry<ObjectKey, Resource>> it = objects.entriesFrom(new ObjectKey(kind, "", "")); it.hasNext(); ) {
+            Map.Entry<ObjectKey, Resource> e = it.next();
+            if (e.getKey().kind() != kind) {
+                break;
+            }
+            out.add(type.cast(e.getValue()));
+        }
+        return Collections.unmodifiableList(out);
     }
 
     @Override

@@ -5,16 +5,16 @@ import io.sluice.schema.model.EndpointSlice;
 import io.sluice.schema.model.ObjectKey;
 import io.sluice.schema.model.Op;
 import io.sluice.schema.model.Resource;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;
-import java.util.NavigableMap;
+import java.util.List;
 import java.util.Set;
-import java.util.SortedMap;
-import java.util.TreeMap;
 
 /**
- * Accumulates events on top of a base image, then {@link #apply()} gives the new image. Copies the
- * base once per delta, not once per event, so replaying a batch costs O(batch + image).
+ * Accumulates events on top of a base image, then {@link #apply()} gives the new image. Never copies
+ * the base: each event replaces O(log n) nodes of the image's persistent maps and shares the rest, so
+ * replaying a batch costs O(batch · log image), whatever the image's size, and the base stays as it was.
  *
  * <p>Replay is idempotent: an event whose seq is not above the last one applied is skipped
  * ({@link #replay} returns false), so re-reading the log after a crash changes nothing. Seq gaps
@@ -26,15 +26,18 @@ import java.util.TreeMap;
  */
 public final class ImageDelta {
     private final ClusterImage base;
-    private NavigableMap<ObjectKey, Resource> objects;
-    private SortedMap<ObjectKey, SortedMap<String, EndpointSlice>> slices;
+    private PersistentSortedMap<ObjectKey, Resource> objects;
+    private PersistentSortedMap<ObjectKey, PersistentSortedMap<String, ObjectKey>> slices;
     private long seq;
-    private final Set<ObjectKey> changed = new LinkedHashSet<>();
+    /** Keys in the order replayed, repeats included: cheaper per event than a set; {@link #changedKeys} dedups. */
+    private final List<ObjectKey> changed = new ArrayList<>();
     private ClusterImage applied;
 
     ImageDelta(ClusterImage base) {
         this.base = base;
         this.seq = base.seq();
+        this.objects = base.objectMap();
+        this.slices = base.sliceIndex();
     }
 
     /** Folds one event in. Returns false (and changes nothing) when the event was already applied. */
@@ -43,16 +46,13 @@ public final class ImageDelta {
         if (event.seq() <= seq) {
             return false;
         }
-        copyOnFirstWrite();
         seq = event.seq();
         ObjectKey key = event.key();
-        Resource previous = event.op() == Op.UPSERT ? objects.put(key, event.object()) : objects.remove(key);
-        if (previous instanceof EndpointSlice old) {
-            unindex(old);
-        }
-        if (event.object() instanceof EndpointSlice now) {
-            slices.computeIfAbsent(now.serviceKey(), k -> new TreeMap<>()).put(now.name(), now);
-        }
+        PersistentSortedMap.Updated<ObjectKey, Resource> updated =
+                event.op() == Op.UPSERT ? objects.update(key, event.object()) : objects.delete(key);
+        objects = updated.map();
+        reindex(updated.previous() instanceof EndpointSlice old ? old : null,
+                event.object() instanceof EndpointSlice now ? now : null);
         changed.add(key);
         return true;
     }
@@ -85,12 +85,7 @@ public final class ImageDelta {
     /** The new image. Idempotent; after it this delta accepts no more events. */
     public ClusterImage apply() {
         if (applied == null) {
-            if (objects == null) {
-                // No object changed: share the base's (unmodifiable) maps, only the seq moves.
-                applied = seq == base.seq() ? base : new ClusterImage(seq, base.objectMap(), base.sliceIndex());
-            } else {
-                applied = new ClusterImage(seq, objects, slices);
-            }
+            applied = seq == base.seq() ? base : new ClusterImage(seq, objects, slices);
         }
         return applied;
     }
@@ -102,21 +97,32 @@ public final class ImageDelta {
         }
     }
 
-    private void unindex(EndpointSlice old) {
-        SortedMap<String, EndpointSlice> bySlice = slices.get(old.serviceKey());
-        if (bySlice != null) {
-            bySlice.remove(old.name());
-            if (bySlice.isEmpty()) {
-                slices.remove(old.serviceKey());
-            }
+    /** Moves a slice in the index from {@code old} (null: it was not there) to {@code now} (null: it is gone). */
+    private void reindex(EndpointSlice old, EndpointSlice now) {
+        if (old != null && now != null && old.serviceName().equals(now.serviceName())) {
+            return; // updated in place (same key, so same namespace; same Service): the index holds keys, nothing moves
+        }
+        if (old != null) {
+            unindex(old);
+        }
+        if (now != null) {
+            index(now);
         }
     }
 
-    private void copyOnFirstWrite() {
-        if (objects == null) {
-            objects = new TreeMap<>(base.objectMap());
-            slices = new TreeMap<>();
-            base.sliceIndex().forEach((k, v) -> slices.put(k, new TreeMap<>(v)));
+    private void index(EndpointSlice now) {
+        PersistentSortedMap<String, ObjectKey> bySlice = slices.get(now.serviceKey());
+        if (bySlice == null) {
+            bySlice = PersistentSortedMap.empty();
+        }
+        slices = slices.with(now.serviceKey(), bySlice.with(now.name(), now.key()));
+    }
+
+    private void unindex(EndpointSlice old) {
+        PersistentSortedMap<String, ObjectKey> bySlice = slices.get(old.serviceKey());
+        if (bySlice != null) {
+            PersistentSortedMap<String, ObjectKey> rest = bySlice.without(old.name());
+            slices = rest.isEmpty() ? slices.without(old.serviceKey()) : slices.with(old.serviceKey(), rest);
         }
     }
 }
