@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * The child JVM of {@link SnapshotStoreIT}'s crash test: commits a {@link CommitPlan} batch by batch
  * and reports each commit on stdout only after {@code commit} returned ({@code open},
- * {@code committed <index>}, {@code done}). The test kills it with SIGKILL somewhere in the loop.
+ * {@code committed <index>}, {@code done}). The test kills it with SIGKILL somewhere in the loop; a
+ * loop that finished holds the store open until then.
  */
 public final class CommitLoop {
     private CommitLoop() {
@@ -23,6 +24,19 @@ public final class CommitLoop {
                 report("committed " + i);
             }
             report("done");
+            // Keep the store (and its lock) until the test kills us: on a loaded machine the loop can
+            // finish before the test has checked that the lock is held.
+            awaitKill();
+        }
+    }
+
+    private static void awaitKill() {
+        try {
+            while (System.in.read() >= 0) {
+                // the test writes nothing; EOF means it went away
+            }
+        } catch (java.io.IOException e) {
+            // stdin closed: the test is gone
         }
     }
 
