@@ -88,6 +88,9 @@ public final class Latency {
         final String phase;
         final Instant at;
         volatile long seq = -1;
+        /** When the API call returned, and when the tracker read the watcher's event (null until then). */
+        volatile Instant apiDone;
+        volatile Instant logged;
 
         Change(String phase, Instant at) {
             this.phase = phase;
@@ -337,6 +340,7 @@ public final class Latency {
         changes.add(c);
         try {
             client.resource(k8sSlice(svc, next)).update();
+            c.apiDone = Instant.now();
         } catch (RuntimeException e) {
             apiFailures.incrementAndGet();
             if (apiFailures.get() <= 3) {
@@ -445,6 +449,7 @@ public final class Latency {
             }
             System.out.println(realStats.summary());
             System.out.println(dryStats.summary());
+            printPhases(phase);
             if (lost > 0) {
                 System.out.println(phase + ": " + lost + " change/node pairs never observed applied (API failures "
                         + apiFailures.get() + ")");
@@ -463,6 +468,36 @@ public final class Latency {
         }
         return String.format(Locale.ROOT, "latency: %s%d Services, %d %s + %d dry-run appliers (target %s)",
                 lastLine, services, real, mode, dry, target);
+    }
+
+    /**
+     * Where the time of a change went: the API call itself, then until the watcher's event was read
+     * back from the log (tracker, a consumer like the appliers'), then from there to each applier's
+     * report (consume, replay, wait for the sync, render, apply).
+     */
+    private void printPhases(String phase) {
+        Stats api = new Stats(phase + ": API update call");
+        Stats onLog = new Stats(phase + ": API call to event read from log");
+        Stats realAfter = new Stats(phase + ": read from log to " + mode + " applied");
+        Stats dryAfter = new Stats(phase + ": read from log to dry-run applied");
+        for (Change c : changes) {
+            if (!c.phase.equals(phase) || c.apiDone == null || c.logged == null || c.seq < 0) {
+                continue;
+            }
+            api.add(Math.max(0, Duration.between(c.at, c.apiDone).toNanos()));
+            onLog.add(Math.max(0, Duration.between(c.at, c.logged).toNanos()));
+            for (Node n : nodes) {
+                Instant at = n.appliedAt(c.seq);
+                if (at != null) {
+                    (n.kernel ? realAfter : dryAfter).add(Math.max(0, Duration.between(c.logged, at).toNanos()));
+                }
+            }
+        }
+        for (Stats s : List.of(api, onLog, realAfter, dryAfter)) {
+            if (s.count() > 0) {
+                System.out.println("  " + s.summary());
+            }
+        }
     }
 
     private static double secondsSince(long t0) {
@@ -525,6 +560,7 @@ public final class Latency {
                                 for (Endpoint ep : s.endpoints()) {
                                     Change c = byIp.remove(ep.addresses().get(0));
                                     if (c != null) {
+                                        c.logged = Instant.now();
                                         c.seq = e.seq();
                                     }
                                 }

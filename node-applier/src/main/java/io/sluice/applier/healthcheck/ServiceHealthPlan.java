@@ -7,6 +7,7 @@ import io.sluice.applier.render.ServicePortResolver;
 import io.sluice.schema.model.IpFamily;
 import io.sluice.schema.model.ObjectKey;
 import io.sluice.schema.model.Service;
+import io.sluice.schema.model.ServiceType;
 import io.sluice.store.image.ClusterImage;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -43,14 +44,23 @@ public final class ServiceHealthPlan {
     private ServiceHealthPlan() {
     }
 
-    /** healthCheckNodePort → what it answers, in port order. */
+    /**
+     * healthCheckNodePort → what it answers, in port order. Runs after every sync, so only the
+     * Services that can have a health check port (LoadBalancers with a non-zero
+     * {@code healthCheckNodePort}) are resolved: the cost follows their number, not the cluster's.
+     */
     public static SortedMap<Integer, ServiceHealth> compute(ClusterImage image, NodeContext node) {
         SortedMap<ObjectKey, Tally> byService = new TreeMap<>();
-        for (IpFamily family : IpFamily.values()) {
-            for (ResolvedServicePort sp : ServicePortResolver.resolve(image, family)) {
-                if (sp.healthCheckNodePort() != 0) {
-                    byService.computeIfAbsent(sp.service().key(), k -> new Tally(sp.service(), sp.healthCheckNodePort()))
-                            .add(family, sp, node);
+        for (Service svc : image.services()) {
+            if (!mayHaveHealthCheck(svc)) {
+                continue;
+            }
+            for (IpFamily family : IpFamily.values()) {
+                for (ResolvedServicePort sp : ServicePortResolver.resolveService(image, svc.key(), family)) {
+                    if (sp.healthCheckNodePort() != 0) {
+                        byService.computeIfAbsent(sp.service().key(), k -> new Tally(sp.service(), sp.healthCheckNodePort()))
+                                .add(family, sp, node);
+                    }
                 }
             }
         }
@@ -59,6 +69,14 @@ public final class ServiceHealthPlan {
             plan.putIfAbsent(t.port, t.health());
         }
         return Collections.unmodifiableSortedMap(plan);
+    }
+
+    /**
+     * A necessary condition for {@link ResolvedServicePort#healthCheckNodePort()} to be non-zero
+     * (LoadBalancer, eTP Local, a port set), read off the Service without resolving its endpoints.
+     */
+    private static boolean mayHaveHealthCheck(Service svc) {
+        return svc.type() == ServiceType.LOAD_BALANCER && svc.healthCheckNodePort() != 0;
     }
 
     /** The local ready IPs of one Service, per family. */

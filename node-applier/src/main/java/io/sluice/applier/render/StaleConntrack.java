@@ -1,6 +1,7 @@
 package io.sluice.applier.render;
 
 import io.sluice.schema.model.Protocol;
+import io.sluice.schema.model.Service;
 import io.sluice.store.image.ClusterImage;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -71,11 +72,20 @@ public final class StaleConntrack {
         return List.copyOf(out);
     }
 
+    /**
+     * The UDP ports of the image. Runs twice after every sync, so only Services with a UDP port
+     * are resolved: the cost follows their number, not the cluster's.
+     */
     private static Map<String, ResolvedServicePort> udpPorts(ClusterImage image, RenderOptions options) {
         Map<String, ResolvedServicePort> out = new LinkedHashMap<>();
-        for (ResolvedServicePort p : ServicePortResolver.resolve(image, options.family())) {
-            if (p.protocol() == Protocol.UDP) {
-                out.put(key(p), p);
+        for (Service svc : image.services()) {
+            if (svc.ports().stream().noneMatch(p -> p.protocol() == Protocol.UDP)) {
+                continue;
+            }
+            for (ResolvedServicePort p : ServicePortResolver.resolveService(image, svc.key(), options.family())) {
+                if (p.protocol() == Protocol.UDP) {
+                    out.put(key(p), p);
+                }
             }
         }
         return out;

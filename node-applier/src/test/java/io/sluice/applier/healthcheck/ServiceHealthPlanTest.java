@@ -144,6 +144,36 @@ class ServiceHealthPlanTest {
     }
 
     @Test
+    void thePlanIsTheOneEveryResolvedPortGivesAlthoughOnlyLoadBalancersWithAPortAreResolved() {
+        ClusterImage img = image(
+                lbLocal("ns1", "web", 31000).build(),
+                lbLocal("ns1", "cluster-policy", 31001).externalTrafficPolicy(TrafficPolicy.CLUSTER).build(),
+                Service.builder("ns1", "nodeport").type(ServiceType.NODE_PORT).clusterIP("172.30.0.11")
+                        .externalTrafficPolicy(TrafficPolicy.LOCAL).healthCheckNodePort(31002)
+                        .ports(tcpNodePort("http", 80, "8080", 30081)).build(),
+                Service.builder("ns2", "plain").clusterIP("172.30.0.12").ports(tcp("http", 80, "8080")).build(),
+                lbLocal("ns2", "api", 30500).clusterIP("172.30.0.20").build(),
+                slice("ns1", "web-a", "web", HTTP, readyOn("10.244.1.2", "node1"), notReady("10.244.1.4")),
+                slice("ns1", "c-a", "cluster-policy", HTTP, readyOn("10.244.1.3", "node1")),
+                slice("ns1", "n-a", "nodeport", HTTP, readyOn("10.244.1.5", "node1")),
+                slice("ns2", "plain-a", "plain", HTTP, readyOn("10.244.1.6", "node1")),
+                slice("ns2", "api-a", "api", HTTP, readyOn("10.244.1.7", "node1"), readyOn("10.244.2.7", "node2")));
+
+        // The plan as the definition states it: every resolved port of every Service, both families.
+        SortedMap<Integer, ServiceHealth> expected = new java.util.TreeMap<>();
+        for (IpFamily family : IpFamily.values()) {
+            for (ResolvedServicePort sp : ServicePortResolver.resolve(img, family)) {
+                if (sp.healthCheckNodePort() != 0) {
+                    int local = (int) sp.endpoints().stream().filter(e -> e.ready() && e.isLocal("node1")).count();
+                    expected.putIfAbsent(sp.healthCheckNodePort(),
+                            ServiceHealth.of(sp.service().namespace(), sp.service().name(), family, local));
+                }
+            }
+        }
+        assertThat(plan(img)).isEqualTo(expected).containsOnlyKeys(30500, 31000);
+    }
+
+    @Test
     void twoServicesEachAnswerForTheirOwnEndpoints() {
         ClusterImage img = image(
                 lbLocal("ns1", "web", 31000).build(),

@@ -75,6 +75,18 @@ class StaleConntrackTest {
     }
 
     @Test
+    void aUdpPortTurnedTcpClearsItsEntriesAlthoughTheServiceHasNoUdpPortLeft() {
+        ClusterImage before = image(service("ns", "u", "172.30.0.20", udp("u", 5000, "5000")),
+                slice("ns", "u-1", "u", List.of(epUdp("u", 5000)), readyOn("10.244.1.6", "node1")));
+        ClusterImage after = image(service("ns", "u", "172.30.0.20", tcp("u", 5000, "5000")),
+                slice("ns", "u-1", "u", List.of(epTcp("u", 5000)), readyOn("10.244.1.6", "node1")));
+
+        assertThat(commands(before, after)).containsExactlyInAnyOrder(
+                "-D -f ipv4 -p udp --orig-dst 172.30.0.20 --dport 5000",
+                "-D -f ipv4 -p udp --orig-dst 172.30.0.20 --dport 5000 --reply-src 10.244.1.6");
+    }
+
+    @Test
     void tcpAndUnchangedUdpNeedNothing() {
         ClusterImage img = image(DNS, slice("kube-system", "dns-1", "dns", List.of(epUdp("dns", 53), epTcp("dns-tcp", 53)),
                 readyOn("10.244.1.5", "node1")));
