@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
@@ -29,6 +30,8 @@ public final class Demo {
     static final String WEB_VIP = "10.96.0.10";
     static final String WEB2_VIP = "10.96.0.20";
     private static final Duration WAIT = Duration.ofSeconds(60);
+    /** Longer than a dry-run write interval at demo sizes (DryRunBackend.MIN_WRITE_INTERVAL). */
+    private static final Duration RULE_FILE_WAIT = Duration.ofSeconds(10);
     private static final Duration FETCH_TIMEOUT = Duration.ofSeconds(2);
     private static final int REQUESTS = 20;
 
@@ -202,10 +205,21 @@ public final class Demo {
         return "?";
     }
 
-    private boolean rulesOnEveryNode(Predicate<String> check, List<String> details, String what) throws IOException {
+    /**
+     * Whether every node's rule file passes {@code check}, waiting up to {@link #RULE_FILE_WAIT} for
+     * it: the dry-run backend writes the file of a PARTIAL sync that follows another one closely at
+     * the end of its write interval (DryRunBackend), after the sync was reported applied.
+     */
+    private boolean rulesOnEveryNode(Predicate<String> check, List<String> details, String what)
+            throws IOException, InterruptedException {
         boolean all = true;
         for (EmbeddedStack.NodeHandle n : stack.nodes()) {
+            long deadline = System.nanoTime() + RULE_FILE_WAIT.toNanos();
             boolean ok = check.test(rules(n.name()));
+            while (!ok && System.nanoTime() < deadline) {
+                TimeUnit.MILLISECONDS.sleep(20);
+                ok = check.test(rules(n.name()));
+            }
             details.add(n.name() + " rule file " + stack.dryRunRules(n.name()) + (ok ? " has " : " LACKS ") + what);
             all &= ok;
         }
