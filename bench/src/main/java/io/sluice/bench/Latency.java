@@ -74,6 +74,10 @@ public final class Latency {
     private final int churnSeconds;
     private final int burst;
     private final String mode;
+    /** Applier settings to compare against the defaults; null: ApplierConfig's default. */
+    private final Duration minSync;
+    private final Integer syncBurst;
+    private final Duration canary;
     private final SyntheticCluster cluster;
     private final List<List<String>> ips = new ArrayList<>();
     private final Map<String, Change> byIp = new ConcurrentHashMap<>();
@@ -145,6 +149,9 @@ public final class Latency {
         churnSeconds = a.integer("churn-seconds", quick ? 10 : 30);
         burst = a.integer("burst", quick ? 200 : 1000);
         mode = a.string("backend", "iptables");
+        minSync = a.integer("min-sync-ms", -1) < 0 ? null : Duration.ofMillis(a.integer("min-sync-ms", -1));
+        syncBurst = a.integer("sync-burst", -1) < 0 ? null : a.integer("sync-burst", -1);
+        canary = a.integer("canary-ms", -1) < 0 ? null : Duration.ofMillis(a.integer("canary-ms", -1));
         cluster = new SyntheticCluster(services, 5, Math.max(1, real));
         for (int i = 0; i < services; i++) {
             List<String> l = new ArrayList<>();
@@ -159,7 +166,8 @@ public final class Latency {
 
     String run() throws Exception {
         System.out.printf("latency: %d Services x 5 endpoints; %d appliers with %s in their own netns, %d dry-run "
-                + "appliers; churn %d/s for %d s, then a burst of %d%n", services, real, mode, dry, rate, churnSeconds, burst);
+                + "appliers; churn %d/s for %d s, then a burst of %d; applier settings: min sync %s, burst %s, canary %s "
+                + "(null: default)%n", services, real, mode, dry, rate, churnSeconds, burst, minSync, syncBurst, canary);
         Path state = Files.createTempDirectory("sluice-bench-latency");
         List<AutoCloseable> closeables = new ArrayList<>();
         Vertx vertx = Vertx.vertx();
@@ -187,11 +195,13 @@ public final class Latency {
             double oneChangeMs = services >= 5000 ? kernelOneChange() : Double.NaN;
             Tracker tracker = new Tracker(kafka);
             closeables.add(tracker);
+            Instant measured = Instant.now();
             churn();
             awaitChanges("steady");
             burst();
             awaitChanges("burst");
             tracker.close();
+            printSyncs(measured);
             return report(oneChangeMs);
         } finally {
             for (Node n : nodes) {
@@ -255,9 +265,14 @@ public final class Latency {
             } else {
                 backend = new DryRunBackend(dir.resolve("rules"));
             }
-            ApplierConfig config = ApplierConfig.builder(kernel ? SyntheticCluster.nodeName(k - 1) : name,
+            ApplierConfig.Builder b = ApplierConfig.builder(kernel ? SyntheticCluster.nodeName(k - 1) : name,
                     SyntheticCluster.CLUSTER, kafka.bootstrap(), dir.resolve("state"))
-                    .clusterCidr(NODE_CIDR).metricsPort(0).healthPort(0).build();
+                    .clusterCidr(NODE_CIDR).metricsPort(0).healthPort(0).minSyncInterval(minSync)
+                    .driftCanaryInterval(canary);
+            if (syncBurst != null) {
+                b.syncBurst(syncBurst);
+            }
+            ApplierConfig config = b.build();
             Node node = new Node(name, kernel);
             NodeApplier applier = new NodeApplier(config, kernel && mode.equals("nftables")
                     ? new io.sluice.applier.render.NftablesRenderer() : new IptablesRenderer(), backend,
@@ -468,6 +483,30 @@ public final class Latency {
         }
         return String.format(Locale.ROOT, "latency: %s%d Services, %d %s + %d dry-run appliers (target %s)",
                 lastLine, services, real, mode, dry, target);
+    }
+
+    /** How many syncs the appliers did while changes came, of which kind, and how long each took (render + apply). */
+    private void printSyncs(Instant since) {
+        for (boolean kernel : List.of(true, false)) {
+            Stats took = new Stats((kernel ? mode : "dry-run") + " syncs (render + apply)");
+            Map<io.sluice.applier.backend.SyncKind, Integer> kinds = new java.util.EnumMap<>(io.sluice.applier.backend.SyncKind.class);
+            for (Node n : nodes) {
+                if (n.kernel != kernel) {
+                    continue;
+                }
+                synchronized (n) {
+                    for (AppliedSync s : n.syncs) {
+                        if (s.appliedAt().isAfter(since)) {
+                            took.add(s.duration().toNanos());
+                            kinds.merge(s.kind(), 1, Integer::sum);
+                        }
+                    }
+                }
+            }
+            if (took.count() > 0) {
+                System.out.println(took.summary() + " " + kinds);
+            }
+        }
     }
 
     /**

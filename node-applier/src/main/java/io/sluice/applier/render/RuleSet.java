@@ -118,7 +118,7 @@ public final class RuleSet {
         return text().lines().toList();
     }
 
-    /** {@code sha256:<hex>} of {@link #text}: the digest dry-run history records and {@code sluice render} users can recompute. */
+    /** {@code sha256:<hex>} of {@link #text}: the digest {@code sluice render} users can recompute (and dry-run history records for text rule sets). */
     public String digest() {
         try {
             byte[] d = MessageDigest.getInstance("SHA-256").digest(text().getBytes(StandardCharsets.UTF_8));
