@@ -10,6 +10,7 @@ import io.sluice.applier.consume.PollResult;
 import io.sluice.applier.health.HealthState;
 import io.sluice.applier.log.ApplierLog;
 import io.sluice.applier.metrics.ApplierMetrics;
+import io.sluice.applier.render.IptablesChains;
 import io.sluice.applier.render.NodeContext;
 import io.sluice.applier.render.RuleRenderer;
 import io.sluice.applier.render.RuleSet;
@@ -372,7 +373,9 @@ public final class RuleSyncer {
             lastContext = plan.context();
             metrics.syncSucceeded(seq, done.wireName(), o.took(), o.at());
             if (isIptables(o.rules())) {
-                metrics.iptablesRules(o.rules().rulesPerTable());
+                RuleSet rules = o.rules();
+                metrics.iptablesRules(rules.structure(IptablesChains.class).map(c -> c.tables().keySet())
+                        .orElseGet(() -> rules.rulesPerTable().keySet()), rules::rulesPerTable);
                 metrics.iptablesRulesWritten(o.report().rulesWritten());
             }
             health.synced(seq, o.at());

@@ -11,9 +11,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * The applier's meters; every one is described in node-applier/METRICS.md. Names follow
@@ -39,7 +41,8 @@ public final class ApplierMetrics implements AutoCloseable {
     private final Map<String, Counter> counters = new ConcurrentHashMap<>();
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> tableGauges = new ConcurrentHashMap<>();
-    private final Map<String, AtomicLong> tableValues = new ConcurrentHashMap<>();
+    private final Set<String> iptablesTables = ConcurrentHashMap.newKeySet();
+    private volatile Supplier<Map<String, Integer>> iptablesRuleCounts = Map::of;
     private final Timer syncDuration;
     private final Timer fullSyncDuration;
     private final Timer partialSyncDuration;
@@ -131,15 +134,43 @@ public final class ApplierMetrics implements AutoCloseable {
      * {@code kubeproxy_sync_proxy_rules_iptables_total{table}}. The Prometheus client reserves the
      * {@code _total} suffix for counters (it strips it from gauge names), so this is registered as a
      * function counter to keep kube-proxy's name; its value goes down when rules go, as kube-proxy's.
+     * Counted from {@code counts} only when the metric is read, and then once per call of this
+     * method: counting walks every chain (tens of thousands at 10,000 Services), too much to do
+     * after each of many syncs a second when nobody scrapes that often.
+     *
+     * @param tables the tables to report (a table reported once stays, at 0 when {@code counts} lacks it)
+     * @param counts rules per table of the rule set the kernel holds now
      */
-    public void iptablesRules(Map<String, Integer> byTable) {
-        byTable.forEach((table, n) -> tableValues.computeIfAbsent("iptables.total|" + table, k -> {
-            AtomicLong v = new AtomicLong();
-            keep(FunctionCounter.builder("kubeproxy.sync.proxy.rules.iptables", v, AtomicLong::get)
-                    .description("Rules Sluice owns in this iptables table (a gauge in meaning; see METRICS.md)")
-                    .tag("table", table).register(registry));
+    public void iptablesRules(Set<String> tables, Supplier<Map<String, Integer>> counts) {
+        iptablesRuleCounts = new Memo(counts);
+        for (String table : tables) {
+            if (iptablesTables.add(table)) {
+                keep(FunctionCounter.builder("kubeproxy.sync.proxy.rules.iptables", this,
+                                m -> m.iptablesRuleCounts.get().getOrDefault(table, 0))
+                        .description("Rules Sluice owns in this iptables table (a gauge in meaning; see METRICS.md)")
+                        .tag("table", table).register(registry));
+            }
+        }
+    }
+
+    /** Rules per table of what the kernel holds, computed at most once. */
+    private static final class Memo implements Supplier<Map<String, Integer>> {
+        private final Supplier<Map<String, Integer>> source;
+        private volatile Map<String, Integer> value;
+
+        Memo(Supplier<Map<String, Integer>> source) {
+            this.source = source;
+        }
+
+        @Override
+        public Map<String, Integer> get() {
+            Map<String, Integer> v = value;
+            if (v == null) {
+                v = Map.copyOf(source.get());
+                value = v;
+            }
             return v;
-        }).set(n));
+        }
     }
 
     /** Rules written to each iptables table by the last sync (kubeproxy_sync_proxy_rules_iptables_last). */
