@@ -42,7 +42,8 @@ import java.util.regex.Pattern;
  *                         chains and the chains they reach); default 1 s; 0 turns it off. Never more than 1/20 of
  *                         the time: a check that takes t waits at least 20 t before the next
  * @param driftFullCheckInterval how often every rule is read back and compared; default 60 s; 0 turns it off;
- *                         the same 1/20 bound applies
+ *                         the same 1/20 bound applies; a due check waits for 1 s without changes, at most
+ *                         one more interval
  * @param kafkaProperties  extra Kafka client settings (security, timeouts) for the consumer and the
  *                         dead-letter producer; they override the applier's defaults, except the few
  *                         it must fix (group.id unset, no auto commit, byte-array serdes); default none

@@ -56,7 +56,8 @@ import java.util.function.Supplier;
  * </ol>
  * Drift checks run on the same worker, so never during an apply: a cheap canary every
  * {@code driftCanaryInterval} and after each sync, a full comparison every
- * {@code driftFullCheckInterval} and after each full sync; drift found is repaired by a FULL sync
+ * {@code driftFullCheckInterval} and after each full sync, in a quiet moment (no change for
+ * {@link #FULL_CHECK_QUIET}, or at most one interval late); drift found is repaired by a FULL sync
  * and counted, once the repair succeeded, in {@code sluice_applier_drift_repairs_total{kind}}.
  *
  * <p>No Vert.x and no Kafka: time, timers and the worker are injected, so it is tested with a
@@ -71,6 +72,12 @@ public final class RuleSyncer {
     static final Backoff SYNC_RETRY = new Backoff(Duration.ofMillis(500), Duration.ofSeconds(30));
     private static final int MAX_UNAPPLIED = 100_000;
     private static final Duration BUSY_RETRY = Duration.ofMillis(50);
+    /**
+     * A full drift check waits until no change has come for this long (it holds the worker for a
+     * whole read-back, {@code iptables-save} and a parse of every rule, and a change arriving
+     * meanwhile waits for it), but never more than one full-check interval past its time.
+     */
+    static final Duration FULL_CHECK_QUIET = Duration.ofSeconds(1);
 
     private final ApplierConfig config;
     private final RuleRenderer renderer;
@@ -107,6 +114,11 @@ public final class RuleSyncer {
     private boolean stopped;
     private boolean logNextSync = true;
     private boolean readBackUnsupported;
+    /** nanoTime of the last live change; a full check waits for a quiet moment after it. */
+    private long lastChangeAt;
+    private boolean anyChange;
+    /** nanoTime since which a due full check has waited for a quiet moment, or null. */
+    private Long fullCheckWaitingSince;
     /** The checks whose drift the next FULL sync repairs. */
     private final Set<DriftCheck> repairing = EnumSet.noneOf(DriftCheck.class);
 
@@ -232,6 +244,8 @@ public final class RuleSyncer {
             reportTracker();
             metrics.syncQueued(now);
             health.changeQueued(after.seq(), now);
+            lastChangeAt = nanoTime.getAsLong();
+            anyChange = true;
         }
         runner.run();
     }
@@ -490,6 +504,10 @@ public final class RuleSyncer {
                 scheduleCheck(kind, BUSY_RETRY);
                 return;
             }
+            if (kind == DriftCheck.FULL && !quietForFullCheck()) {
+                scheduleCheck(kind, FULL_CHECK_QUIET);
+                return;
+            }
             checkRunning.add(kind);
         }
         worker.submit(() -> {
@@ -501,6 +519,27 @@ public final class RuleSyncer {
             Optional<DriftReport> report = backend.checkDrift(applied, kind);
             return new CheckOutcome(report, Duration.ofNanos(nanoTime.getAsLong() - t0));
         }).whenComplete((o, e) -> checked(kind, o, unwrap(e)));
+    }
+
+    /**
+     * Whether a due full check may run now: no change for {@link #FULL_CHECK_QUIET}, or it has
+     * already waited one full-check interval (changes that never stop do not starve it).
+     */
+    private boolean quietForFullCheck() {
+        long now = nanoTime.getAsLong();
+        if (!anyChange || now - lastChangeAt >= FULL_CHECK_QUIET.toNanos()) {
+            fullCheckWaitingSince = null;
+            return true;
+        }
+        if (fullCheckWaitingSince == null) {
+            fullCheckWaitingSince = now;
+            log.debug(appliedSeq, "full drift check waits for a quiet moment: changes are coming in");
+        }
+        if (now - fullCheckWaitingSince >= config.driftFullCheckInterval().toNanos()) {
+            fullCheckWaitingSince = null;
+            return true;
+        }
+        return false;
     }
 
     private synchronized void checked(DriftCheck kind, CheckOutcome o, Throwable error) {

@@ -351,6 +351,34 @@ class RuleSyncerTest {
         assertThat(h.backend.checks()).isEqualTo(1);
     }
 
+    @Test
+    void aFullCheckWaitsForAQuietMomentButNoLongerThanOneIntervalWhileChangesKeepComing() {
+        Harness h = new Harness(config().driftCanaryInterval(Duration.ZERO));
+        h.backend.readingBack(true);
+        h.syncer.start();
+        h.syncer.requestFull("caught up with the log");
+        h.time.advanceMillis(0);
+        assertThat(h.backend.checks()).as("the full check after the full sync").isEqualTo(1);
+        h.time.advanceMillis(50_000);
+
+        churn(h, 69_000); // 50 s .. 119 s: due at 60 s, waits
+        assertThat(h.backend.checks()).as("due at 60 s, changes every 200 ms").isEqualTo(1);
+        churn(h, 2_000);  // .. 121 s: it has waited one interval and runs anyway
+        assertThat(h.backend.checks()).isEqualTo(2);
+        churn(h, 79_000); // .. 200 s: the next one, due at 180 s, waits
+        assertThat(h.backend.checks()).isEqualTo(2);
+        h.time.advance(RuleSyncer.FULL_CHECK_QUIET.plusMillis(100));
+        assertThat(h.backend.checks()).as("runs once the changes stopped for a moment").isEqualTo(3);
+    }
+
+    /** A change of one Service's cluster IP every 200 ms for {@code millis}. */
+    private static void churn(Harness h, long millis) {
+        for (long t = 0; t < millis; t += 200) {
+            h.change(true, svc("churned", "172.30.0." + (1 + (t / 200) % 200)));
+            h.time.advanceMillis(200);
+        }
+    }
+
     // ---- metrics ----------------------------------------------------------------------------------
 
     @Test
