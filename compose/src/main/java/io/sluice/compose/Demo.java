@@ -124,7 +124,7 @@ public final class Demo {
             details.add("client-2 (node-2, applier down) → web2: " + describe(two));
             ok = one.ok() && !two.ok();
         } else {
-            ok = rules("node-1").contains(WEB2_VIP) && !rules("node-2").contains(WEB2_VIP);
+            ok = awaitRules("node-1", r -> r.contains(WEB2_VIP)) && !rules("node-2").contains(WEB2_VIP);
             details.add("node-1 rule file has " + WEB2_VIP + ", node-2's has not: " + ok);
         }
         Instant restart = Instant.now();
@@ -137,7 +137,7 @@ public final class Demo {
             details.add("client-2 (node-2) → web2: " + describe(again));
             ok &= again.ok();
         } else {
-            boolean has = rules("node-2").contains(WEB2_VIP);
+            boolean has = awaitRules("node-2", r -> r.contains(WEB2_VIP));
             details.add("node-2 rule file now has " + WEB2_VIP + ": " + has);
             ok &= has;
         }
@@ -214,16 +214,22 @@ public final class Demo {
             throws IOException, InterruptedException {
         boolean all = true;
         for (EmbeddedStack.NodeHandle n : stack.nodes()) {
-            long deadline = System.nanoTime() + RULE_FILE_WAIT.toNanos();
-            boolean ok = check.test(rules(n.name()));
-            while (!ok && System.nanoTime() < deadline) {
-                TimeUnit.MILLISECONDS.sleep(20);
-                ok = check.test(rules(n.name()));
-            }
+            boolean ok = awaitRules(n.name(), check);
             details.add(n.name() + " rule file " + stack.dryRunRules(n.name()) + (ok ? " has " : " LACKS ") + what);
             all &= ok;
         }
         return all;
+    }
+
+    /** Whether the node's rule file passes {@code check} within {@link #RULE_FILE_WAIT} (see {@link #rulesOnEveryNode}). */
+    private boolean awaitRules(String node, Predicate<String> check) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + RULE_FILE_WAIT.toNanos();
+        boolean ok = check.test(rules(node));
+        while (!ok && System.nanoTime() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(20);
+            ok = check.test(rules(node));
+        }
+        return ok;
     }
 
     private String rules(String node) throws IOException {
