@@ -286,7 +286,7 @@ public final class IptablesRestoreBackend implements RuleBackend {
 
     /** The renderer's model when the rule set has one (nothing parsed), else its text parsed; plus the jump targets. */
     private IptablesRules wanted(RuleSet rules) {
-        IptablesRules r = rules.structure(IptablesChains.class).map(IptablesRules::of)
+        IptablesRules r = rules.structure(IptablesChains.class).map(c -> IptablesRules.of(c, model))
                 .orElseGet(() -> IptablesRules.parseRendered(rules.text()));
         return r.withEmptyChains(jumpTargets());
     }

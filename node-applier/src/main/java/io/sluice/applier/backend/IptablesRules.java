@@ -28,12 +28,26 @@ final class IptablesRules {
     private final Map<String, List<String>> jumps;
     private final boolean canonical;
     /** "table/CHAIN" → its rules in canonical form, computed when first asked for. */
-    private final Map<String, List<String>> canonicalMemo = new ConcurrentHashMap<>();
+    private final Map<String, Canon> canonicalMemo = new ConcurrentHashMap<>();
+
+    /** The renderer's model these rules wrap ({@link #of(IptablesChains)}), else null. */
+    private final IptablesChains model;
 
     private IptablesRules(Map<String, Map<String, List<String>>> tables, Map<String, List<String>> jumps, boolean canonical) {
+        this(tables, jumps, canonical, null);
+    }
+
+    private IptablesRules(Map<String, Map<String, List<String>>> tables, Map<String, List<String>> jumps, boolean canonical,
+            IptablesChains model) {
         this.tables = tables;
         this.jumps = jumps;
         this.canonical = canonical;
+        this.model = model;
+    }
+
+    /** The renderer's model behind these rules, or null when they were parsed from text. */
+    IptablesChains model() {
+        return model;
     }
 
     static IptablesRules empty() {
@@ -46,7 +60,28 @@ final class IptablesRules {
      * reference.
      */
     static IptablesRules of(IptablesChains chains) {
-        return new IptablesRules(chains.tables(), Map.of(), false);
+        return new IptablesRules(chains.tables(), Map.of(), false, chains);
+    }
+
+    /**
+     * {@link #of(IptablesChains)}, keeping the canonical forms {@code previous} computed for chains
+     * whose line lists this model shares (the canary's node-wide chains, checked after every sync).
+     */
+    static IptablesRules of(IptablesChains chains, IptablesRules previous) {
+        IptablesRules r = of(chains);
+        if (previous != null) {
+            previous.canonicalMemo.forEach((q, canon) -> {
+                String table = q.substring(0, q.indexOf('/'));
+                if (r.rules(table, q.substring(q.indexOf('/') + 1)) == canon.source()) {
+                    r.canonicalMemo.put(q, canon);
+                }
+            });
+        }
+        return r;
+    }
+
+    /** A chain's canonical lines and the line list they were computed from. */
+    private record Canon(List<String> source, List<String> lines) {
     }
 
     /** Rendered restore input: every chain declared, rules grouped by chain, each table ending in COMMIT. */
@@ -163,7 +198,7 @@ final class IptablesRules {
             return rules.stream().map(IptablesCanonical::rule).toList();
         }
         return canonicalMemo.computeIfAbsent(table + "/" + chain,
-                k -> rules.stream().map(IptablesCanonical::rule).toList());
+                k -> new Canon(rules, rules.stream().map(IptablesCanonical::rule).toList())).lines();
     }
 
     private static boolean perServiceChain(String chain) {

@@ -2,18 +2,20 @@ package io.sluice.applier.render;
 
 import io.sluice.schema.model.ObjectKey;
 import io.sluice.schema.model.Protocol;
+import io.sluice.store.image.PersistentSortedMap;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The iptables rules of one node as a model, not as text: per table, chain → rule lines
@@ -85,21 +87,31 @@ public final class IptablesChains {
         }
     }
 
+    private static final AtomicLong IDS = new AtomicLong();
+
     private final NodeContext node;
     private final RenderOptions options;
     /** table → shared chain → node-wide lines before / after the fragments' contributions. */
     private final Map<String, Map<String, List<String>>> head;
     private final Map<String, Map<String, List<String>>> tail;
-    private final SortedMap<PortKey, Fragment> fragments;
-    private final Map<ObjectKey, List<PortKey>> portsByService;
-    /** table → chain → lines: owned and shared chains together. */
+    /** Persistent (structurally shared) maps: a change copies O(log n) nodes, never the whole map. */
+    private final PersistentSortedMap<PortKey, Fragment> fragments;
+    private final PersistentSortedMap<ObjectKey, List<PortKey>> portsByService;
+    /** table → chain → lines: owned and shared chains together, sorted by chain name. */
     private final Map<String, Map<String, List<String>>> tables;
     private final int endpointChains;
-    private volatile String fingerprint;
+    /** This model's identity, and the model {@link #with} made it from (-1: rendered whole). */
+    private final long id;
+    private final long derivedFrom;
+    /** "table/CHAIN" whose lines differ from (or are absent in) the model it was derived from; null when rendered whole. */
+    private final Set<String> touched;
+    /** Sum of the chain hashes, once known ({@link #fingerprint()}); carried forward by {@link #with}. */
+    private volatile Long hashSum;
 
     private IptablesChains(NodeContext node, RenderOptions options, Map<String, Map<String, List<String>>> head,
-            Map<String, Map<String, List<String>>> tail, SortedMap<PortKey, Fragment> fragments,
-            Map<ObjectKey, List<PortKey>> portsByService, Map<String, Map<String, List<String>>> tables) {
+            Map<String, Map<String, List<String>>> tail, PersistentSortedMap<PortKey, Fragment> fragments,
+            PersistentSortedMap<ObjectKey, List<PortKey>> portsByService, Map<String, PersistentSortedMap<String, List<String>>> tables,
+            int endpointChains, long derivedFrom, Set<String> touched, Long hashSum) {
         this.node = node;
         this.options = options;
         this.head = head;
@@ -108,10 +120,14 @@ public final class IptablesChains {
         this.portsByService = portsByService;
         Map<String, Map<String, List<String>>> frozen = new LinkedHashMap<>();
         for (String t : TABLES) {
-            frozen.put(t, Collections.unmodifiableMap(tables.getOrDefault(t, Map.of())));
+            frozen.put(t, tables.getOrDefault(t, PersistentSortedMap.empty()));
         }
         this.tables = Collections.unmodifiableMap(frozen);
-        this.endpointChains = fragments.values().stream().mapToInt(f -> f.endpointChains).sum();
+        this.endpointChains = endpointChains;
+        this.id = IDS.incrementAndGet();
+        this.derivedFrom = derivedFrom;
+        this.touched = touched == null ? null : Collections.unmodifiableSet(touched);
+        this.hashSum = hashSum;
     }
 
     /** A model of {@code fragments} on top of the node-wide {@code head} and {@code tail}. */
@@ -119,50 +135,98 @@ public final class IptablesChains {
             Map<String, Map<String, List<String>>> tail, List<Fragment> fragments) {
         SortedMap<PortKey, Fragment> byKey = new TreeMap<>();
         Map<ObjectKey, List<PortKey>> byService = new HashMap<>();
-        Map<String, Map<String, List<String>>> tables = emptyTables(head);
+        Map<String, SortedMap<String, List<String>>> tables = new HashMap<>();
+        for (String t : TABLES) {
+            tables.put(t, new TreeMap<>());
+        }
+        int endpoints = 0;
         for (Fragment f : fragments) {
             byKey.put(f.key, f);
             byService.computeIfAbsent(f.service, s -> new ArrayList<>()).add(f.key);
-            putOwned(tables, f);
+            f.owned.forEach((t, cs) -> {
+                SortedMap<String, List<String>> into = tables.computeIfAbsent(t, x -> new TreeMap<>());
+                cs.forEach((chain, lines) -> claim(into, t, chain, lines, f));
+            });
+            endpoints += f.endpointChains;
         }
         for (String t : head.keySet()) {
             for (String chain : head.get(t).keySet()) {
-                tables.get(t).put(chain, joinShared(t, chain, head, tail, byKey));
+                tables.computeIfAbsent(t, x -> new TreeMap<>()).put(chain, joinShared(t, chain, head, tail, byKey.values()));
             }
         }
-        return new IptablesChains(node, options, head, tail, byKey, freezeLists(byService), tables);
+        Map<String, PersistentSortedMap<String, List<String>>> persistent = new HashMap<>();
+        tables.forEach((t, cs) -> persistent.put(t, persistent(cs)));
+        Map<ObjectKey, List<PortKey>> frozenServices = new TreeMap<>();
+        byService.forEach((k, v) -> frozenServices.put(k, List.copyOf(v)));
+        return new IptablesChains(node, options, head, tail, persistent(byKey), persistent(frozenServices), persistent,
+                endpoints, -1, null, null);
     }
 
     /**
      * This model with the fragments of {@code services} replaced by {@code replacements} (all of
      * those Services' ports now; none for a Service that went or is ignored). Every other chain's
-     * line list is shared with this model.
+     * line list is shared with this model; the result knows which chains it changed
+     * ({@link #touchedSince}), so a backend holding this model need not compare the others.
      */
     IptablesChains with(Set<ObjectKey> services, List<Fragment> replacements) {
-        SortedMap<PortKey, Fragment> byKey = new TreeMap<>(fragments);
-        Map<ObjectKey, List<PortKey>> byService = new HashMap<>(portsByService);
-        Map<String, Map<String, List<String>>> next = new HashMap<>();
-        tables.forEach((t, cs) -> next.put(t, new HashMap<>(cs)));
+        PersistentSortedMap<PortKey, Fragment> byKey = fragments;
+        PersistentSortedMap<ObjectKey, List<PortKey>> byService = portsByService;
+        Map<String, PersistentSortedMap<String, List<String>>> next = new HashMap<>();
+        tables.forEach((t, cs) -> next.put(t, (PersistentSortedMap<String, List<String>>) cs));
+        Set<String> changed = new TreeSet<>();
         Map<PortKey, Fragment> removed = new HashMap<>();
+        int endpoints = endpointChains;
+        Long sum = hashSum;
         for (ObjectKey s : services) {
             for (PortKey k : byService.getOrDefault(s, List.of())) {
-                Fragment f = byKey.remove(k);
+                Fragment f = byKey.get(k);
+                byKey = byKey.without(k);
                 removed.put(k, f);
-                f.owned.forEach((t, cs) -> cs.keySet().forEach(next.get(t)::remove));
+                endpoints -= f.endpointChains;
+                if (sum != null) {
+                    sum -= f.hash();
+                }
+                for (Map.Entry<String, Map<String, List<String>>> t : f.owned.entrySet()) {
+                    PersistentSortedMap<String, List<String>> cs = next.get(t.getKey());
+                    for (String chain : t.getValue().keySet()) {
+                        cs = cs.without(chain);
+                        changed.add(t.getKey() + "/" + chain);
+                    }
+                    next.put(t.getKey(), cs);
+                }
             }
-            byService.remove(s);
+            byService = byService.without(s);
+        }
+        Map<PortKey, Fragment> added = new HashMap<>();
+        Map<ObjectKey, List<PortKey>> addedPorts = new HashMap<>();
+        for (Fragment f : replacements) {
+            byKey = byKey.with(f.key, f);
+            added.put(f.key, f);
+            addedPorts.computeIfAbsent(f.service, x -> new ArrayList<>()).add(f.key);
+            endpoints += f.endpointChains;
+            if (sum != null) {
+                sum += f.hash();
+            }
+            for (Map.Entry<String, Map<String, List<String>>> t : f.owned.entrySet()) {
+                PersistentSortedMap<String, List<String>> cs = next.getOrDefault(t.getKey(), PersistentSortedMap.empty());
+                for (Map.Entry<String, List<String>> c : t.getValue().entrySet()) {
+                    if (cs.containsKey(c.getKey())) {
+                        throw new IllegalStateException("chain " + t.getKey() + "/" + c.getKey() + " of " + f.key.name()
+                                + " is also another Service port's (a chain-name collision)");
+                    }
+                    cs = cs.with(c.getKey(), c.getValue());
+                    changed.add(t.getKey() + "/" + c.getKey());
+                }
+                next.put(t.getKey(), cs);
+            }
+        }
+        for (Map.Entry<ObjectKey, List<PortKey>> e : addedPorts.entrySet()) {
+            byService = byService.with(e.getKey(), List.copyOf(e.getValue()));
         }
         Set<String> dirty = new TreeSet<>();
-        Map<PortKey, Fragment> added = new HashMap<>();
-        for (Fragment f : replacements) {
-            byKey.put(f.key, f);
-            added.put(f.key, f);
-            byService.computeIfAbsent(f.service, s -> new ArrayList<>()).add(f.key);
-            putOwned(next, f);
-        }
-        Set<PortKey> touched = new HashSet<>(removed.keySet());
-        touched.addAll(added.keySet());
-        for (PortKey k : touched) {
+        Set<PortKey> touchedPorts = new HashSet<>(removed.keySet());
+        touchedPorts.addAll(added.keySet());
+        for (PortKey k : touchedPorts) {
             Fragment before = removed.get(k);
             Fragment after = added.get(k);
             Map<String, Map<String, List<String>>> was = before == null ? Map.of() : before.shared;
@@ -175,9 +239,22 @@ public final class IptablesChains {
         for (String q : dirty) {
             String t = q.substring(0, q.indexOf('/'));
             String chain = q.substring(q.indexOf('/') + 1);
-            next.get(t).put(chain, joinShared(t, chain, head, tail, byKey));
+            List<String> rebuilt = joinShared(t, chain, head, tail, byKey.values());
+            if (sum != null) {
+                sum += chainHash(t, chain, rebuilt) - chainHash(t, chain, tables.get(t).get(chain));
+            }
+            next.put(t, next.get(t).with(chain, rebuilt));
+            changed.add(q);
         }
-        return new IptablesChains(node, options, head, tail, byKey, freezeLists(byService), next);
+        return new IptablesChains(node, options, head, tail, byKey, byService, next, endpoints, id, changed, sum);
+    }
+
+    /**
+     * The chains ("table/CHAIN") whose lines differ from {@code model}'s, when this model was made
+     * from it by {@link #with}; empty when it was not (compare every chain then).
+     */
+    public Optional<Set<String>> touchedSince(IptablesChains model) {
+        return model != null && model.id == derivedFrom && touched != null ? Optional.of(touched) : Optional.empty();
     }
 
     /** Whether this model was rendered for this node and these options (else it cannot be patched). */
@@ -226,21 +303,21 @@ public final class IptablesChains {
      * hashed. Two models with equal rules have equal fingerprints, whatever way they were built.
      */
     public String fingerprint() {
-        String f = fingerprint;
-        if (f == null) {
-            long sum = 0;
+        Long sum = hashSum;
+        if (sum == null) {
+            long total = 0;
             for (Fragment fr : fragments.values()) {
-                sum += fr.hash();
+                total += fr.hash();
             }
             for (String t : head.keySet()) {
                 for (String chain : head.get(t).keySet()) {
-                    sum += chainHash(t, chain, tables.get(t).get(chain));
+                    total += chainHash(t, chain, tables.get(t).get(chain));
                 }
             }
-            f = String.format("chains-fnv64:%016x", sum);
-            fingerprint = f;
+            sum = total;
+            hashSum = sum;
         }
-        return f;
+        return String.format("chains-fnv64:%016x", sum);
     }
 
     /** The rules as {@code iptables-restore --noflush} input, exactly as {@link IptablesTable#renderTo} writes them. */
@@ -256,15 +333,13 @@ public final class IptablesChains {
         }
         StringBuilder out = new StringBuilder((int) Math.min(Integer.MAX_VALUE - 16, chars));
         for (String t : TABLES) {
-            Map<String, List<String>> cs = tables.get(t);
-            String[] names = cs.keySet().toArray(String[]::new);
-            Arrays.sort(names);
+            Map<String, List<String>> cs = tables.get(t); // sorted by chain name
             out.append('*').append(t).append('\n');
-            for (String chain : names) {
+            for (String chain : cs.keySet()) {
                 out.append(':').append(chain).append(" - [0:0]\n");
             }
-            for (String chain : names) {
-                for (String line : cs.get(chain)) {
+            for (List<String> lines : cs.values()) {
+                for (String line : lines) {
                     out.append(line).append('\n');
                 }
             }
@@ -273,31 +348,25 @@ public final class IptablesChains {
         return out.toString();
     }
 
-    private static Map<String, Map<String, List<String>>> emptyTables(Map<String, Map<String, List<String>>> head) {
-        Map<String, Map<String, List<String>>> tables = new HashMap<>();
-        for (String t : TABLES) {
-            tables.put(t, new HashMap<>());
+    private static void claim(SortedMap<String, List<String>> into, String table, String chain, List<String> lines, Fragment f) {
+        if (into.putIfAbsent(chain, lines) != null) {
+            throw new IllegalStateException("chain " + table + "/" + chain + " of " + f.key.name()
+                    + " is also another Service port's (a chain-name collision)");
         }
-        head.keySet().forEach(t -> tables.computeIfAbsent(t, x -> new HashMap<>()));
-        return tables;
     }
 
-    private static void putOwned(Map<String, Map<String, List<String>>> tables, Fragment f) {
-        f.owned.forEach((t, cs) -> {
-            Map<String, List<String>> into = tables.computeIfAbsent(t, x -> new HashMap<>());
-            cs.forEach((chain, lines) -> {
-                if (into.putIfAbsent(chain, lines) != null) {
-                    throw new IllegalStateException("chain " + t + "/" + chain + " of " + f.key.name()
-                            + " is also another Service port's (a chain-name collision)");
-                }
-            });
-        });
+    private static <K extends Comparable<? super K>, V> PersistentSortedMap<K, V> persistent(Map<K, V> sorted) {
+        PersistentSortedMap<K, V> out = PersistentSortedMap.empty();
+        for (Map.Entry<K, V> e : sorted.entrySet()) {
+            out = out.with(e.getKey(), e.getValue());
+        }
+        return out;
     }
 
     private static List<String> joinShared(String table, String chain, Map<String, Map<String, List<String>>> head,
-            Map<String, Map<String, List<String>>> tail, SortedMap<PortKey, Fragment> fragments) {
+            Map<String, Map<String, List<String>>> tail, Iterable<Fragment> fragments) {
         List<String> out = new ArrayList<>(head.get(table).get(chain));
-        for (Fragment f : fragments.values()) {
+        for (Fragment f : fragments) {
             Map<String, List<String>> cs = f.shared.get(table);
             if (cs != null) {
                 List<String> lines = cs.get(chain);
@@ -311,11 +380,6 @@ public final class IptablesChains {
             out.addAll(t.get(chain));
         }
         return Collections.unmodifiableList(out);
-    }
-
-    private static Map<ObjectKey, List<PortKey>> freezeLists(Map<ObjectKey, List<PortKey>> byService) {
-        byService.replaceAll((k, v) -> List.copyOf(v));
-        return byService;
     }
 
     private static final long FNV_OFFSET = 0xcbf29ce484222325L;

@@ -67,6 +67,7 @@ class IncrementalRenderTest {
             assertThat(incremental.serviceCount()).isEqualTo(full.serviceCount());
             assertThat(incremental.endpointCount()).isEqualTo(full.endpointCount());
             assertThat(incremental.rulesPerTable()).isEqualTo(full.rulesPerTable());
+            assertTouchedCoversEveryDifference(rules, incremental);
             state.clear();
             state.putAll(next);
             rules = incremental;
@@ -117,6 +118,25 @@ class IncrementalRenderTest {
         assertThat(reused.text()).isEqualTo(RENDERER.render(image, node2, options).text()).isNotEqualTo(node1.text());
         RuleSet masqAll = RENDERER.render(image, Behaviours.NODE1, options.withMasqueradeAll(true), node1, Set.of());
         assertThat(masqAll.text()).isEqualTo(RENDERER.render(image, Behaviours.NODE1, options.withMasqueradeAll(true)).text());
+    }
+
+    /** Every chain whose lines differ between the two models is among those the patch says it touched. */
+    private static void assertTouchedCoversEveryDifference(RuleSet before, RuleSet after) {
+        IptablesChains b = before.structure(IptablesChains.class).orElseThrow();
+        IptablesChains a = after.structure(IptablesChains.class).orElseThrow();
+        Set<String> touched = a.touchedSince(b).orElseThrow();
+        assertThat(a.touchedSince(a)).isEmpty();
+        Set<String> all = new HashSet<>(a.qualifiedChains());
+        all.addAll(b.qualifiedChains());
+        for (String q : all) {
+            String t = q.substring(0, q.indexOf('/'));
+            String c = q.substring(q.indexOf('/') + 1);
+            if (!Objects.equals(a.rules(t, c), b.rules(t, c))) {
+                assertThat(touched).as("chains the patch touched").contains(q);
+            } else if (!touched.contains(q)) {
+                assertThat(a.rules(t, c)).as("an untouched chain is shared by reference: %s", q).isSameAs(b.rules(t, c));
+            }
+        }
     }
 
     private static ClusterImage image(Map<ObjectKey, Resource> state) {

@@ -13,14 +13,15 @@ import java.util.Set;
  * An immutable map sorted by its keys' natural order, with structural sharing: {@link #with} and
  * {@link #without} return a new map and leave this one as it was, copying only the O(log n) nodes on
  * the path to the key (a persistent AVL tree). That is what lets {@link ImageDelta} change an image in
- * O(changes · log n) while every earlier image stays valid for the threads that still read it.
+ * O(changes · log n) while every earlier image stays valid for the threads that still read it; the
+ * iptables renderer's model keeps its chains in it for the same reason.
  *
  * <p>A read-only {@link Map}: {@code put}, {@code remove}, {@code clear}, iterator removal and
  * {@code Entry.setValue} throw {@link UnsupportedOperationException}. Iteration is in key order;
  * {@code equals} and {@code hashCode} follow {@link Map}'s contract, so it equals a {@code TreeMap}
  * with the same entries. Null keys and values are refused. Thread-safe, being immutable.
  */
-final class PersistentSortedMap<K extends Comparable<? super K>, V> extends AbstractMap<K, V> {
+public final class PersistentSortedMap<K extends Comparable<? super K>, V> extends AbstractMap<K, V> {
     private static final PersistentSortedMap<?, ?> EMPTY = new PersistentSortedMap<>(null, 0);
 
     private final Node<K, V> root;
@@ -33,17 +34,17 @@ final class PersistentSortedMap<K extends Comparable<? super K>, V> extends Abst
     }
 
     @SuppressWarnings("unchecked")
-    static <K extends Comparable<? super K>, V> PersistentSortedMap<K, V> empty() {
+    public static <K extends Comparable<? super K>, V> PersistentSortedMap<K, V> empty() {
         return (PersistentSortedMap<K, V>) EMPTY;
     }
 
     /** This map with {@code key} mapped to {@code value}; this map itself when it already maps it to that very value. */
-    PersistentSortedMap<K, V> with(K key, V value) {
+    public PersistentSortedMap<K, V> with(K key, V value) {
         return update(key, value).map();
     }
 
     /** This map without {@code key}; this map itself when it has no such key. */
-    PersistentSortedMap<K, V> without(K key) {
+    public PersistentSortedMap<K, V> without(K key) {
         return delete(key).map();
     }
 
