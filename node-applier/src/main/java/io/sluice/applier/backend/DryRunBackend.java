@@ -76,6 +76,8 @@ public final class DryRunBackend implements RuleBackend {
     private final ReentrantLock fileLock = new ReentrantLock();
     /** Per mode, the version of the rule set the file holds. */
     private final Map<String, Long> written = new HashMap<>();
+    /** Per mode, the size of the text last written to the file (for apply reports). */
+    private final Map<String, Long> writtenChars = new java.util.concurrent.ConcurrentHashMap<>();
     /** The version of the last cleanup: older rule sets are never written again. */
     private long cleanedUpAt = Long.MIN_VALUE;
 
@@ -172,7 +174,8 @@ public final class DryRunBackend implements RuleBackend {
     public ApplyReport apply(RuleSet rules, SyncKind kind, Set<ObjectKey> changedServices) throws ApplyException {
         if (kind == SyncKind.FULL) {
             apply(rules);
-            return ApplyReport.whole(kind, rules);
+            // Not ApplyReport.whole: that writes the text out a second time.
+            return new ApplyReport(kind, rules.chains(), Set.of(), Map.of(), writtenChars.getOrDefault(rules.mode(), 0L));
         }
         checkMode(rules);
         List<Pending> now;
@@ -196,7 +199,7 @@ public final class DryRunBackend implements RuleBackend {
             throw new ApplyException("dry-run: cannot write " + rulesFile(rules.mode()) + ": " + e, e);
         }
         return new ApplyReport(kind, Set.of(rulesFile(rules.mode()).getFileName().toString()), Set.of(), Map.of(),
-                rules.text().length());
+                writtenChars.getOrDefault(rules.mode(), 0L));
     }
 
     /** Writes every rule set still pending now, on the caller's thread. */
@@ -360,8 +363,10 @@ public final class DryRunBackend implements RuleBackend {
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
         try {
-            Files.writeString(tmp, rules.text(), StandardCharsets.UTF_8);
+            String text = rules.text(); // a structured rule set writes its text out on each call: once here
+            Files.writeString(tmp, text, StandardCharsets.UTF_8);
             moveAtomically(tmp, target);
+            writtenChars.put(rules.mode(), (long) text.length());
         } finally {
             Files.deleteIfExists(tmp);
         }

@@ -19,8 +19,8 @@ import java.util.function.Supplier;
  * elements; both built from per-Service fragments), whose text
  * is only written out when someone asks for it ({@link #text()}: dry-run files, {@code sluice
  * render}). Backends that understand the model use it directly and never parse 25 MB of text back
- * (benchmark 1 of docs/PERFORMANCE.md). Immutable; the lazily written text and chain set are
- * computed at most once (thread-safe).
+ * (benchmark 1 of docs/PERFORMANCE.md). Immutable and thread-safe; a structured rule set's chain
+ * set is computed once, its text on every call (not kept next to the model).
  */
 public final class RuleSet {
     private final String mode;
@@ -71,17 +71,13 @@ public final class RuleSet {
         return mode;
     }
 
-    /** The tool's input; for a structured rule set written out on the first call (tens of MB at 10,000 Services). */
+    /** The tool's input; for a structured rule set written out on every call (tens of MB at 10,000 Services: call it once). */
     public String text() {
         String t = text;
         if (t == null) {
-            synchronized (this) {
-                t = text;
-                if (t == null) {
-                    t = Objects.requireNonNull(textSource.get(), "rendered text");
-                    text = t;
-                }
-            }
+            // Written anew on each call and not kept: the rule set lives on as the kernel's (RuleSyncer),
+            // and keeping 25 MB of text next to the model would double its heap for one dry-run write.
+            t = Objects.requireNonNull(textSource.get(), "rendered text");
         }
         return t;
     }
