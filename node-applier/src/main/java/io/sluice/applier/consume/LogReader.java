@@ -44,7 +44,7 @@ public final class LogReader {
      * bounds the memory a batch holds (records, events, the changes handed on) and the work a failed
      * commit redoes. A batch may pass it by less than one poll's records.
      */
-    public static final int MAX_BATCH_RECORDS = 10_000;
+    public static final int MAX_BATCH_RECORDS = 25_000;
     /** The consumer's {@code max.poll.records} (Kafka's default is 500): fewer, larger polls while catching up. */
     public static final int MAX_POLL_RECORDS = 2_000;
     /** Polls at least this large are decoded in parallel; smaller ones are not worth the hand-off. */
