@@ -5,6 +5,7 @@ import io.sluice.schema.model.ChangeEvent;
 import io.sluice.schema.model.Endpoint;
 import io.sluice.schema.model.EndpointPort;
 import io.sluice.schema.model.EndpointSlice;
+import io.sluice.schema.model.ObjectKey;
 import io.sluice.schema.model.Protocol;
 import io.sluice.schema.model.Resource;
 import io.sluice.schema.model.Service;
@@ -12,7 +13,11 @@ import io.sluice.schema.model.ServicePort;
 import io.sluice.store.image.ClusterImage;
 import io.sluice.store.image.ImageDelta;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 
 /** Small builders for cluster images in renderer tests. */
 public final class Fixtures {
@@ -27,6 +32,38 @@ public final class Fixtures {
             delta.replay(ChangeEvent.upsert("test", ++seq, r, Instant.EPOCH, Long.toString(seq)));
         }
         return delta.apply();
+    }
+
+    /** An image holding the objects of {@code state}, in its order. */
+    public static ClusterImage image(Map<ObjectKey, Resource> state) {
+        return image(state.values().toArray(new Resource[0]));
+    }
+
+    /**
+     * What the change tracker reports between two states: the Services whose Service object or any
+     * of whose EndpointSlices differ (a slice that moved names both Services).
+     */
+    public static Set<ObjectKey> changedServices(
+            Map<ObjectKey, Resource> before,
+            Map<ObjectKey, Resource> after) {
+        Set<ObjectKey> keys = new HashSet<>(before.keySet());
+        keys.addAll(after.keySet());
+        Set<ObjectKey> out = new HashSet<>();
+        for (ObjectKey k : keys) {
+            Resource was = before.get(k);
+            Resource is = after.get(k);
+            if (Objects.equals(was, is)) {
+                continue;
+            }
+            for (Resource r : new Resource[] {was, is}) {
+                if (r instanceof Service s) {
+                    out.add(s.key());
+                } else if (r instanceof EndpointSlice s) {
+                    out.add(s.serviceKey());
+                }
+            }
+        }
+        return out;
     }
 
     public static Service service(String ns, String name, String clusterIP, ServicePort... ports) {

@@ -40,7 +40,7 @@ class IncrementalRenderTest {
         List<Resource> universe = Behaviours.everything();
         Map<ObjectKey, Resource> state = new LinkedHashMap<>();
         universe.forEach(r -> state.put(r.key(), r));
-        ClusterImage image = image(state);
+        ClusterImage image = Fixtures.image(state);
         RuleSet rules = RENDERER.render(image, Behaviours.NODE1, options);
         for (int step = 0; step < 40; step++) {
             Map<ObjectKey, Resource> next = new LinkedHashMap<>(state);
@@ -57,8 +57,8 @@ class IncrementalRenderTest {
                     next.remove(r.key());
                 }
             }
-            ClusterImage after = image(next);
-            Set<ObjectKey> changed = changedServices(state, next);
+            ClusterImage after = Fixtures.image(next);
+            Set<ObjectKey> changed = Fixtures.changedServices(state, next);
             RuleSet incremental = RENDERER.render(after, Behaviours.NODE1, options, rules, changed);
             RuleSet full = RENDERER.render(after, Behaviours.NODE1, options);
             assertThat(incremental.text()).as("seed %d step %d, changed %s", seed, step, changed).isEqualTo(full.text());
@@ -137,31 +137,5 @@ class IncrementalRenderTest {
                 assertThat(a.rules(t, c)).as("an untouched chain is shared by reference: %s", q).isSameAs(b.rules(t, c));
             }
         }
-    }
-
-    private static ClusterImage image(Map<ObjectKey, Resource> state) {
-        return Fixtures.image(state.values().toArray(new Resource[0]));
-    }
-
-    /** What the change tracker reports: Services whose Service object or any of whose slices differ. */
-    private static Set<ObjectKey> changedServices(Map<ObjectKey, Resource> before, Map<ObjectKey, Resource> after) {
-        Set<ObjectKey> keys = new HashSet<>(before.keySet());
-        keys.addAll(after.keySet());
-        Set<ObjectKey> out = new HashSet<>();
-        for (ObjectKey k : keys) {
-            Resource was = before.get(k);
-            Resource is = after.get(k);
-            if (Objects.equals(was, is)) {
-                continue;
-            }
-            for (Resource r : new Resource[] {was, is}) {
-                if (r instanceof Service s) {
-                    out.add(s.key());
-                } else if (r instanceof EndpointSlice s) {
-                    out.add(s.serviceKey());
-                }
-            }
-        }
-        return out;
     }
 }

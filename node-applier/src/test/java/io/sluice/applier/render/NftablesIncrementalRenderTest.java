@@ -18,11 +18,9 @@ import io.sluice.schema.model.Service;
 import io.sluice.schema.model.ServiceType;
 import io.sluice.store.image.ClusterImage;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -65,7 +63,7 @@ class NftablesIncrementalRenderTest {
         universe.addAll(CLASHING);
         Map<ObjectKey, Resource> state = new LinkedHashMap<>();
         universe.forEach(r -> state.put(r.key(), r));
-        RuleSet rules = renderer.render(image(state), Behaviours.NODE1, options);
+        RuleSet rules = renderer.render(Fixtures.image(state), Behaviours.NODE1, options);
         for (int step = 0; step < 40; step++) {
             Map<ObjectKey, Resource> next = new LinkedHashMap<>(state);
             int changes = 1 + random.nextInt(3);
@@ -83,9 +81,9 @@ class NftablesIncrementalRenderTest {
                     next.remove(r.key());
                 }
             }
-            Set<ObjectKey> changed = changedServices(state, next);
-            RuleSet incremental = renderer.render(image(next), Behaviours.NODE1, options, rules, changed);
-            RuleSet full = renderer.render(image(next), Behaviours.NODE1, options);
+            Set<ObjectKey> changed = Fixtures.changedServices(state, next);
+            RuleSet incremental = renderer.render(Fixtures.image(next), Behaviours.NODE1, options, rules, changed);
+            RuleSet full = renderer.render(Fixtures.image(next), Behaviours.NODE1, options);
             String what = "seed " + seed + " step " + step + ", changed " + changed;
             assertThat(incremental.text()).as(what).isEqualTo(full.text());
             assertThat(incremental.chains()).as(what).isEqualTo(full.chains());
@@ -197,31 +195,5 @@ class NftablesIncrementalRenderTest {
         Map<String, NftTableModel<?>> before = new LinkedHashMap<>();
         installed.structure(NftablesModel.class).orElseThrow().tables().forEach(t -> before.put(t.qualifiedName(), t));
         return NftDiff.between(before, wanted.structure(NftablesModel.class).orElseThrow().tables());
-    }
-
-    private static ClusterImage image(Map<ObjectKey, Resource> state) {
-        return Fixtures.image(state.values().toArray(new Resource[0]));
-    }
-
-    /** What the change tracker reports: Services whose Service object or any of whose slices differ. */
-    private static Set<ObjectKey> changedServices(Map<ObjectKey, Resource> before, Map<ObjectKey, Resource> after) {
-        Set<ObjectKey> keys = new HashSet<>(before.keySet());
-        keys.addAll(after.keySet());
-        Set<ObjectKey> out = new HashSet<>();
-        for (ObjectKey k : keys) {
-            Resource was = before.get(k);
-            Resource is = after.get(k);
-            if (Objects.equals(was, is)) {
-                continue;
-            }
-            for (Resource r : new Resource[] {was, is}) {
-                if (r instanceof Service s) {
-                    out.add(s.key());
-                } else if (r instanceof EndpointSlice s) {
-                    out.add(s.serviceKey());
-                }
-            }
-        }
-        return out;
     }
 }
