@@ -155,11 +155,11 @@ public final class IptablesChains {
             }
         }
         Map<String, PersistentSortedMap<String, List<String>>> persistent = new HashMap<>();
-        tables.forEach((t, cs) -> persistent.put(t, persistent(cs)));
-        Map<ObjectKey, List<PortKey>> frozenServices = new TreeMap<>();
+        tables.forEach((t, cs) -> persistent.put(t, PersistentSortedMap.ofSorted(cs)));
+        SortedMap<ObjectKey, List<PortKey>> frozenServices = new TreeMap<>();
         byService.forEach((k, v) -> frozenServices.put(k, List.copyOf(v)));
-        return new IptablesChains(node, options, head, tail, persistent(byKey), persistent(frozenServices), persistent,
-                endpoints, -1, null, null);
+        return new IptablesChains(node, options, head, tail, PersistentSortedMap.ofSorted(byKey),
+                PersistentSortedMap.ofSorted(frozenServices), persistent, endpoints, -1, null, null);
     }
 
     /**
@@ -353,14 +353,6 @@ public final class IptablesChains {
             throw new IllegalStateException("chain " + table + "/" + chain + " of " + f.key.name()
                     + " is also another Service port's (a chain-name collision)");
         }
-    }
-
-    private static <K extends Comparable<? super K>, V> PersistentSortedMap<K, V> persistent(Map<K, V> sorted) {
-        PersistentSortedMap<K, V> out = PersistentSortedMap.empty();
-        for (Map.Entry<K, V> e : sorted.entrySet()) {
-            out = out.with(e.getKey(), e.getValue());
-        }
-        return out;
     }
 
     private static List<String> joinShared(String table, String chain, Map<String, Map<String, List<String>>> head,

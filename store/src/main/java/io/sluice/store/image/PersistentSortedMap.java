@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
+import java.util.SortedMap;
 
 /**
  * An immutable map sorted by its keys' natural order, with structural sharing: {@link #with} and
@@ -36,6 +37,31 @@ public final class PersistentSortedMap<K extends Comparable<? super K>, V> exten
     @SuppressWarnings("unchecked")
     public static <K extends Comparable<? super K>, V> PersistentSortedMap<K, V> empty() {
         return (PersistentSortedMap<K, V>) EMPTY;
+    }
+
+    /**
+     * A map of {@code sorted}'s entries, built balanced in one pass (O(n), no path copies): for
+     * building a large map at once. {@code sorted} must use its keys' natural order.
+     */
+    public static <K extends Comparable<? super K>, V> PersistentSortedMap<K, V> ofSorted(SortedMap<K, V> sorted) {
+        if (sorted.comparator() != null) {
+            throw new IllegalArgumentException("the map must be sorted by its keys' natural order, not " + sorted.comparator());
+        }
+        @SuppressWarnings("unchecked")
+        Entry<K, V>[] entries = sorted.entrySet().toArray(new Entry[0]);
+        for (Entry<K, V> e : entries) {
+            Objects.requireNonNull(e.getKey(), "key");
+            Objects.requireNonNull(e.getValue(), "value");
+        }
+        return entries.length == 0 ? empty() : new PersistentSortedMap<>(balanced(entries, 0, entries.length), entries.length);
+    }
+
+    private static <K, V> Node<K, V> balanced(Entry<K, V>[] entries, int from, int to) {
+        if (from >= to) {
+            return null;
+        }
+        int mid = (from + to) >>> 1;
+        return new Node<>(entries[mid].getKey(), entries[mid].getValue(), balanced(entries, from, mid), balanced(entries, mid + 1, to));
     }
 
     /** This map with {@code key} mapped to {@code value}; this map itself when it already maps it to that very value. */

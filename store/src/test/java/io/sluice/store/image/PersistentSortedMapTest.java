@@ -60,6 +60,26 @@ class PersistentSortedMapTest {
     }
 
     @Test
+    void ofSortedBuildsABalancedMapEqualToItsSourceThatTakesFurtherEdits() {
+        for (int n : new int[] {0, 1, 2, 3, 7, 100, 1023, 1024}) {
+            java.util.TreeMap<Integer, String> source = new java.util.TreeMap<>();
+            for (int i = 0; i < n; i++) {
+                source.put(i * 2, "v" + i);
+            }
+            PersistentSortedMap<Integer, String> m = PersistentSortedMap.ofSorted(source);
+            m.checkInvariants();
+            assertThat(m).isEqualTo(source).hasSize(n);
+            assertThat(new java.util.ArrayList<>(m.keySet())).isEqualTo(new java.util.ArrayList<>(source.keySet()));
+            PersistentSortedMap<Integer, String> edited = m.with(1, "odd").without(0);
+            edited.checkInvariants();
+            assertThat(edited.get(1)).isEqualTo("odd");
+            assertThat(m).isEqualTo(source); // the original is untouched
+        }
+        assertThatThrownBy(() -> PersistentSortedMap.ofSorted(new java.util.TreeMap<Integer, String>(java.util.Comparator.reverseOrder())))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("natural order");
+    }
+
+    @Test
     void noOpEditsReturnTheSameMap() {
         String value = "a";
         PersistentSortedMap<Integer, String> map = PersistentSortedMap.<Integer, String>empty().with(1, value).with(2, "b");
