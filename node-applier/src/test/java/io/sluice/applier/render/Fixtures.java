@@ -66,6 +66,32 @@ public final class Fixtures {
         return out;
     }
 
+    /**
+     * One random step of the incremental-render property tests: 1–3 objects of {@code universe}
+     * brought back, taken away, shrunk (a slice loses its last endpoint) or edited (a Service's
+     * affinity timeout), on a copy of {@code state}.
+     */
+    public static Map<ObjectKey, Resource> randomStep(java.util.Random random, List<Resource> universe,
+            Map<ObjectKey, Resource> state) {
+        Map<ObjectKey, Resource> next = new java.util.LinkedHashMap<>(state);
+        int changes = 1 + random.nextInt(3);
+        for (int i = 0; i < changes; i++) {
+            Resource r = universe.get(random.nextInt(universe.size()));
+            Resource now = next.get(r.key());
+            if (now == null) {
+                next.put(r.key(), r);
+            } else if (now instanceof EndpointSlice s && !s.endpoints().isEmpty() && random.nextBoolean()) {
+                next.put(r.key(), new EndpointSlice(s.namespace(), s.name(), s.serviceName(), s.addressType(), s.ports(),
+                        s.endpoints().subList(0, s.endpoints().size() - 1)));
+            } else if (now instanceof Service s && random.nextBoolean()) {
+                next.put(r.key(), s.toBuilder().sessionAffinityTimeoutSeconds(60 + random.nextInt(3)).build());
+            } else {
+                next.remove(r.key());
+            }
+        }
+        return next;
+    }
+
     public static Service service(String ns, String name, String clusterIP, ServicePort... ports) {
         return Service.builder(ns, name).clusterIP(clusterIP).ports(ports).build();
     }

@@ -2,7 +2,6 @@ package io.sluice.applier.render;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.schema.model.EndpointSlice;
 import io.sluice.schema.model.IpFamily;
 import io.sluice.schema.model.ObjectKey;
 import io.sluice.schema.model.Resource;
@@ -43,20 +42,7 @@ class IncrementalRenderTest {
         ClusterImage image = Fixtures.image(state);
         RuleSet rules = RENDERER.render(image, Behaviours.NODE1, options);
         for (int step = 0; step < 40; step++) {
-            Map<ObjectKey, Resource> next = new LinkedHashMap<>(state);
-            int changes = 1 + random.nextInt(3);
-            for (int i = 0; i < changes; i++) {
-                Resource r = universe.get(random.nextInt(universe.size()));
-                Resource now = next.get(r.key());
-                if (now == null) {
-                    next.put(r.key(), r);
-                } else if (now instanceof EndpointSlice s && !s.endpoints().isEmpty() && random.nextBoolean()) {
-                    next.put(r.key(), new EndpointSlice(s.namespace(), s.name(), s.serviceName(), s.addressType(), s.ports(),
-                            s.endpoints().subList(0, s.endpoints().size() - 1)));
-                } else {
-                    next.remove(r.key());
-                }
-            }
+            Map<ObjectKey, Resource> next = Fixtures.randomStep(random, universe, state);
             ClusterImage after = Fixtures.image(next);
             Set<ObjectKey> changed = Fixtures.changedServices(state, next);
             RuleSet incremental = RENDERER.render(after, Behaviours.NODE1, options, rules, changed);

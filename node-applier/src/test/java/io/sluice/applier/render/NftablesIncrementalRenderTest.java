@@ -10,7 +10,6 @@ import io.sluice.applier.render.nft.NftChange;
 import io.sluice.applier.render.nft.NftDiff;
 import io.sluice.applier.render.nft.NftScript;
 import io.sluice.applier.render.nft.NftTableModel;
-import io.sluice.schema.model.EndpointSlice;
 import io.sluice.schema.model.IpFamily;
 import io.sluice.schema.model.ObjectKey;
 import io.sluice.schema.model.Resource;
@@ -65,22 +64,7 @@ class NftablesIncrementalRenderTest {
         universe.forEach(r -> state.put(r.key(), r));
         RuleSet rules = renderer.render(Fixtures.image(state), Behaviours.NODE1, options);
         for (int step = 0; step < 40; step++) {
-            Map<ObjectKey, Resource> next = new LinkedHashMap<>(state);
-            int changes = 1 + random.nextInt(3);
-            for (int i = 0; i < changes; i++) {
-                Resource r = universe.get(random.nextInt(universe.size()));
-                Resource now = next.get(r.key());
-                if (now == null) {
-                    next.put(r.key(), r);
-                } else if (now instanceof EndpointSlice s && !s.endpoints().isEmpty() && random.nextBoolean()) {
-                    next.put(r.key(), new EndpointSlice(s.namespace(), s.name(), s.serviceName(), s.addressType(), s.ports(),
-                            s.endpoints().subList(0, s.endpoints().size() - 1)));
-                } else if (now instanceof Service s && random.nextBoolean()) {
-                    next.put(r.key(), s.toBuilder().sessionAffinityTimeoutSeconds(60 + random.nextInt(3)).build());
-                } else {
-                    next.remove(r.key());
-                }
-            }
+            Map<ObjectKey, Resource> next = Fixtures.randomStep(random, universe, state);
             Set<ObjectKey> changed = Fixtures.changedServices(state, next);
             RuleSet incremental = renderer.render(Fixtures.image(next), Behaviours.NODE1, options, rules, changed);
             RuleSet full = renderer.render(Fixtures.image(next), Behaviours.NODE1, options);
