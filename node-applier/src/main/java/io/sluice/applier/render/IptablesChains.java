@@ -407,9 +407,4 @@ public final class IptablesChains {
     public String toString() {
         return "IptablesChains[" + fragments.size() + " Service ports, " + serviceCount() + " Services]";
     }
-
-    /** For tests: the fragment count. */
-    int fragmentCount() {
-        return fragments.size();
-    }
 }
